@@ -1,0 +1,1 @@
+"""lakehub.sample_data."""
