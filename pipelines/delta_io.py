@@ -1,0 +1,101 @@
+"""Idempotent Delta writes: change-only MERGE into base, per-file replace into quarantine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What one write did to a Delta table."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    version: int | None
+    """Delta version after the write (None if the table does not exist)."""
+    operation: str | None
+    """Operation of the commit this write made, None when nothing was committed."""
+    row_count: int
+
+
+def table_exists(spark: SparkSession, path: str) -> bool:
+    """Whether path holds a Delta table."""
+    return bool(DeltaTable.isDeltaTable(spark, path))
+
+
+def current_version(spark: SparkSession, path: str) -> int | None:
+    """Latest Delta version of the table at path."""
+    if not table_exists(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])  # type: ignore[index]  # history(1) has one row
+
+
+def _count(spark: SparkSession, path: str) -> int:
+    return spark.read.format("delta").load(path).count()
+
+
+def merge_changed(spark: SparkSession, rows: DataFrame, path: str, keys: tuple[str, ...]) -> WriteOutcome:
+    """Upsert rows on keys, touching only new or changed rows; no commit when nothing changed."""
+    if not table_exists(spark, path):
+        rows.write.format("delta").mode("append").save(path)
+        inserted = _count(spark, path)
+        return WriteOutcome(inserted, 0, 0, current_version(spark, path), "WRITE", inserted)
+    target = DeltaTable.forPath(spark, path)
+    existing = target.toDF().select(*keys, F.col("_row_hash").alias("_target_hash"))
+    changed = (
+        rows.join(existing, on=list(keys), how="left")
+        .where(F.col("_target_hash").isNull() | (F.col("_target_hash") != F.col("_row_hash")))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        counts = changed.select(
+            F.count(F.lit(1)).alias("changed"), F.count(F.col("_target_hash")).alias("updated")
+        ).first()
+        assert counts is not None
+        total_changed, updated = int(counts["changed"]), int(counts["updated"])
+        total = rows.count()
+        if total_changed == 0:
+            return WriteOutcome(0, 0, total, current_version(spark, path), None, _count(spark, path))
+        condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        (
+            target.alias("t")
+            .merge(changed.drop("_target_hash").alias("s"), condition)
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
+    finally:
+        changed.unpersist()
+    return WriteOutcome(
+        total_changed - updated,
+        updated,
+        total - total_changed,
+        current_version(spark, path),
+        "MERGE",
+        _count(spark, path),
+    )
+
+
+def replace_file_rows(
+    spark: SparkSession, rows: DataFrame, path: str, sha256: str, expected: int
+) -> WriteOutcome:
+    """Make the quarantine hold exactly this file's rows once; no commit when it already does."""
+    if not table_exists(spark, path):
+        rows.write.format("delta").mode("append").save(path)
+        return WriteOutcome(expected, 0, 0, current_version(spark, path), "WRITE", _count(spark, path))
+    present = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256).count()
+    if present == expected:
+        return WriteOutcome(0, 0, expected, current_version(spark, path), None, _count(spark, path))
+    (
+        rows.write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", f"_source_sha256 = '{sha256}'")
+        .save(path)
+    )
+    return WriteOutcome(expected, 0, 0, current_version(spark, path), "WRITE", _count(spark, path))

@@ -1,0 +1,302 @@
+"""Check a delivered file and stage it as numbered UTF-8 lines for Spark (no Spark here)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import logging
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from charset_normalizer import from_bytes
+
+from lakehub.pipelines.errors import InputFileError
+from lakehub.pipelines.sources import SourceSpec
+
+log = logging.getLogger(__name__)
+
+ROW_SEPARATOR = "\x1f"
+"""Separates the row number from the delivered line in a staged file."""
+JSON_KEY_SAMPLE = 10_000
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A delivery checked and rewritten as `row<US>line` UTF-8 lines."""
+
+    source_path: Path
+    staging_path: Path
+    sha256: str
+    size_bytes: int
+    encoding: str
+    payload: Literal["csv", "json"]
+    columns: tuple[str, ...]
+    """Spec column names in the order the delivery carries them."""
+    rows: int
+    """Non-blank data rows staged."""
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_exists(path: Path, spec: SourceSpec) -> None:
+    """Fail clearly on a missing or empty delivery."""
+    if not path.is_file():
+        raise InputFileError(
+            str(path),
+            "file not found",
+            f"check --path, or put the {spec.department} delivery where spec '{spec.id}' looks "
+            f"(landing folder glob '{spec.file}')",
+        )
+    if path.stat().st_size == 0:
+        raise InputFileError(
+            str(path), "the file is empty (0 bytes)", f"ask {spec.department} to resend the {spec.title} file"
+        )
+
+
+def _guess_encoding(sample: bytes) -> str:
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None else "unknown"
+
+
+def _decode_error(path: Path, spec: SourceSpec, encoding: str, line_no: int, sample: bytes) -> InputFileError:
+    guess = _guess_encoding(sample)
+    return InputFileError(
+        str(path),
+        f"bytes are not valid {encoding} (the file looks like {guess})",
+        f"set `encoding: {guess}` in the '{spec.id}' source spec, or ask {spec.department} "
+        f"to resend it as {encoding}",
+        row=max(line_no - 1, 1) if spec.format == "csv" else line_no,
+    )
+
+
+def _map_header(path: Path, spec: SourceSpec, names: list[str]) -> tuple[str, ...]:
+    by_title = {c.title: c.name for c in spec.columns}
+    mapped = [n if n in spec.by_name else by_title.get(n, n) for n in (h.strip() for h in names)]
+    unknown = [h for h, m in zip(names, mapped, strict=True) if m not in spec.by_name]
+    seen: set[str] = set()
+    doubled = [m for m in mapped if m in seen or seen.add(m)]  # type: ignore[func-returns-value]  # set.add in a filter
+    missing = [c.name for c in spec.columns if c.name not in mapped]
+    if doubled:
+        raise InputFileError(
+            str(path),
+            f"column(s) {doubled} appear twice in the header",
+            "remove the duplicate columns",
+            row=0,
+        )
+    if unknown:
+        raise InputFileError(
+            str(path),
+            f"unknown column(s) {unknown}; spec '{spec.id}' expects {list(spec.column_names)}",
+            f"rename them to the spec's names or titles, or add them to the '{spec.id}' source spec",
+            field=unknown[0],
+        )
+    if missing:
+        raise InputFileError(
+            str(path),
+            f"missing column(s) {missing}",
+            f"ask {spec.department} to include them, or remove them from the '{spec.id}' source spec",
+            field=missing[0],
+        )
+    return tuple(mapped)
+
+
+def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, decoded line without newline, ended-with-newline) for each line."""
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError as err:
+                handle.seek(0)
+                raise _decode_error(path, spec, encoding, line_no, handle.read(_CHUNK)) from err
+            if line_no == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            ended = text.endswith("\n")
+            yield line_no, text.rstrip("\r\n"), ended
+
+
+def _resolve_encoding(path: Path, spec: SourceSpec) -> str:
+    if spec.encoding != "auto":
+        return spec.encoding
+    with path.open("rb") as handle:
+        guess = _guess_encoding(handle.read(_CHUNK))
+    if guess == "unknown":
+        raise InputFileError(
+            str(path), "cannot detect the text encoding", f"set `encoding:` in the '{spec.id}' source spec"
+        )
+    return guess
+
+
+def _truncation_error(path: Path, line_no: int, what: str) -> InputFileError:
+    return InputFileError(
+        str(path),
+        f"the file ends in the middle of a record ({what}); it looks truncated",
+        "ask the department to resend the complete file; nothing was landed",
+        row=line_no,
+    )
+
+
+def _stage_csv(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
+    lines = _text_lines(path, spec, encoding)
+    header_line = next(lines, None)
+    if header_line is None or not header_line[1].strip():
+        raise InputFileError(str(path), "the first line (header) is blank", "put the column names on line 1")
+    columns = _map_header(path, spec, next(csv.reader([header_line[1]], delimiter=spec.csv_delimiter)))
+    rows = 0
+    last: tuple[int, str, bool] | None = None
+    for line_no, text, ended in lines:
+        last = (line_no, text, ended)
+        if not text.strip():
+            continue
+        out.write(f"{line_no - 1}{ROW_SEPARATOR}{text}\n")
+        rows += 1
+    if last is not None and not last[2] and last[1].strip():
+        fields = next(csv.reader([last[1]], delimiter=spec.csv_delimiter), [])
+        if last[1].count('"') % 2 or len(fields) < len(columns):
+            raise _truncation_error(path, last[0] - 1, f"{len(fields)} of {len(columns)} fields")
+    return columns, rows
+
+
+def _stage_jsonl(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
+    keys: set[str] = set()
+    rows = 0
+    last: tuple[int, str, bool] | None = None
+    for line_no, text, ended in _text_lines(path, spec, encoding):
+        last = (line_no, text, ended)
+        if not text.strip():
+            continue
+        if rows < JSON_KEY_SAMPLE:
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict):
+                keys.update(record)
+        out.write(f"{line_no}{ROW_SEPARATOR}{text}\n")
+        rows += 1
+    if last is not None and not last[2] and last[1].strip():
+        try:
+            json.loads(last[1])
+        except json.JSONDecodeError as err:
+            raise _truncation_error(path, last[0], "incomplete JSON") from err
+    unknown = sorted(keys - set(spec.column_names))
+    if unknown:
+        raise InputFileError(
+            str(path),
+            f"unknown field(s) {unknown}; spec '{spec.id}' expects {list(spec.column_names)}",
+            f"rename them to the spec's names, or add them to the '{spec.id}' source spec",
+            field=unknown[0],
+        )
+    missing = [c.name for c in spec.columns if c.required and c.name not in keys]
+    if rows and missing:
+        raise InputFileError(
+            str(path),
+            f"required field(s) {missing} appear in none of the first {min(rows, JSON_KEY_SAMPLE)} records",
+            f"ask {spec.department} to include them",
+            field=missing[0],
+        )
+    return spec.column_names, rows
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _stage_xlsx(path: Path, spec: SourceSpec, out: IO[str]) -> tuple[tuple[str, ...], int]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise InputFileError(
+            str(path),
+            f"not a readable XLSX workbook ({type(err).__name__}); it may be truncated or another format",
+            "ask the department to resend the workbook saved as .xlsx",
+        ) from err
+    columns: tuple[str, ...] | None = None
+    rows = 0
+    row_no = 0
+    try:
+        for sheet in book.worksheets:
+            cells = sheet.iter_rows(values_only=True)
+            header = next(cells, None)
+            if header is None:
+                continue
+            sheet_columns = _map_header(path, spec, [str(h) if h is not None else "" for h in header])
+            if columns is not None and sheet_columns != columns:
+                raise InputFileError(
+                    str(path),
+                    f"sheet '{sheet.title}' has columns {list(sheet_columns)}, unlike the first sheet",
+                    "give every sheet the same header row",
+                )
+            columns = sheet_columns
+            for values in cells:
+                row_no += 1
+                texts = [_cell_text(v) for v in values]
+                if all(t is None or not t.strip() for t in texts):
+                    continue
+                record = dict(zip(columns, texts, strict=False))
+                out.write(f"{row_no}{ROW_SEPARATOR}{json.dumps(record, ensure_ascii=False)}\n")
+                rows += 1
+    except zipfile.BadZipFile as err:
+        raise _truncation_error(path, row_no, "the workbook's data stops early") from err
+    finally:
+        book.close()
+    if columns is None:
+        raise InputFileError(str(path), "the workbook has no header row", "put the column names in row 1")
+    return columns, rows
+
+
+def stage_file(path: Path, spec: SourceSpec, staging_path: Path) -> StagedFile:
+    """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines."""
+    check_exists(path, spec)
+    encoding = "utf-8" if spec.format == "xlsx" else _resolve_encoding(path, spec)
+    staging_path.parent.mkdir(parents=True, exist_ok=True)
+    with staging_path.open("w", encoding="utf-8", newline="\n") as out:
+        if spec.format == "csv":
+            columns, rows = _stage_csv(path, spec, encoding, out)
+        elif spec.format == "jsonl":
+            columns, rows = _stage_jsonl(path, spec, encoding, out)
+        else:
+            columns, rows = _stage_xlsx(path, spec, out)
+    if rows == 0:
+        raise InputFileError(
+            str(path),
+            "the file has a header but no data rows" if spec.format != "jsonl" else "the file has no records",
+            f"ask {spec.department} to resend the {spec.title} file with its data; nothing was landed",
+        )
+    log.info("staged %s: %d rows, encoding %s", path.name, rows, encoding)
+    return StagedFile(
+        source_path=path,
+        staging_path=staging_path,
+        sha256=file_sha256(path),
+        size_bytes=path.stat().st_size,
+        encoding=encoding,
+        payload="csv" if spec.format == "csv" else "json",
+        columns=columns,
+        rows=rows,
+    )

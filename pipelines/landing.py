@@ -1,0 +1,306 @@
+"""Land a departmental delivery raw → base: stage, standardise, validate, MERGE, quarantine, account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lakehub.catalog import CatalogStore, RowCounts, RunStatus
+from lakehub.pipelines.config import LakehubConfig
+from lakehub.pipelines.errors import InputFileError, LandingError, PipelineError
+from lakehub.pipelines.intake import StagedFile, check_exists, file_sha256, stage_file
+from lakehub.pipelines.registration import register_source_tables
+from lakehub.pipelines.sources import SourceSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LandingResult:
+    """Outcome of landing one file; rows_read = landed + quarantined + rejected."""
+
+    source_id: str
+    department: str
+    run_id: str
+    status: RunStatus
+    file: str
+    sha256: str
+    rows_read: int
+    rows_landed: int
+    rows_quarantined: int
+    rows_rejected: int
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    base_version: int | None = None
+    duration_s: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+
+    @property
+    def accounting_holds(self) -> bool:
+        """Every row read is accounted for exactly once."""
+        return self.rows_read == self.rows_landed + self.rows_quarantined + self.rows_rejected
+
+    @property
+    def passed(self) -> bool:
+        """Landed (or already landed) with consistent accounting."""
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) and self.accounting_holds
+
+
+def delivery_files(config: LakehubConfig, spec: SourceSpec) -> list[Path]:
+    """Files in the landing folder matching the source's glob, oldest name first."""
+    return sorted(p for p in config.landing_path.glob(spec.file) if p.is_file())
+
+
+def _staging_dir(config: LakehubConfig) -> Path:
+    warehouse = config.warehouse_path
+    if "://" in warehouse and not warehouse.startswith("file://"):
+        return Path(tempfile.gettempdir()) / "lakehub-staging"
+    return Path(warehouse.removeprefix("file://")) / "_staging"
+
+
+def _keep_raw_copy(config: LakehubConfig, spec: SourceSpec, path: Path, sha256: str) -> None:
+    """Immutable, content-addressed copy of the delivery in the raw tier."""
+    warehouse = config.warehouse_path
+    if "://" in warehouse and not warehouse.startswith("file://"):
+        log.info("raw copy skipped: warehouse %s is not a local path", warehouse)
+        return
+    target = Path(config.table_path("raw", spec.id).removeprefix("file://")) / sha256[:16] / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(target.suffix + ".partial")
+        shutil.copyfile(path, partial)
+        partial.replace(target)
+
+
+def _skipped(
+    store: CatalogStore, spec: SourceSpec, path: Path, sha256: str, run_date: dt.date | None
+) -> LandingResult | None:
+    prior = store.find_succeeded_ingest(spec.id, sha256)
+    if prior is None:
+        return None
+    run_id = store.start_run(
+        f"ingest.{spec.id}",
+        "ingest",
+        source_id=spec.id,
+        run_date=run_date,
+        input_path=str(path),
+        input_sha256=sha256,
+        input_bytes=path.stat().st_size,
+    )
+    counts = RowCounts(
+        read=prior.rows_read or 0,
+        landed=prior.rows_landed or 0,
+        quarantined=prior.rows_quarantined or 0,
+        rejected=prior.rows_rejected or 0,
+        inserted=0,
+        updated=0,
+        unchanged=prior.rows_landed or 0,
+    )
+    note = f"same content already landed by run {prior.run_id}; nothing changed (use --force to re-check)"
+    store.finish_run(run_id, RunStatus.SKIPPED, counts=counts, details={"already_landed_by": prior.run_id})
+    return LandingResult(
+        spec.id,
+        spec.department,
+        run_id,
+        RunStatus.SKIPPED,
+        str(path),
+        sha256,
+        counts.read,
+        counts.landed,
+        counts.quarantined,
+        counts.rejected,
+        0,
+        0,
+        counts.landed,
+        note=note,
+    )
+
+
+def land_file(
+    config: LakehubConfig,
+    store: CatalogStore,
+    spec: SourceSpec,
+    path: Path,
+    *,
+    spark_factory: Callable[[], SparkSession],
+    run_date: dt.date | None = None,
+    force: bool = False,
+    parent_run_id: str | None = None,
+) -> LandingResult:
+    """Land one delivered file into base.<name> and quarantine.<name>; safe to rerun."""
+    started = time.perf_counter()
+    check_exists(path, spec)
+    sha256 = file_sha256(path)
+    if not force and (skipped := _skipped(store, spec, path, sha256, run_date)) is not None:
+        return skipped
+    run_id = store.start_run(
+        f"ingest.{spec.id}",
+        "ingest",
+        source_id=spec.id,
+        parent_run_id=parent_run_id,
+        run_date=run_date,
+        input_path=str(path),
+        input_sha256=sha256,
+        input_bytes=path.stat().st_size,
+    )
+    staging = _staging_dir(config) / f"{run_id}.txt"
+    try:
+        staged = stage_file(path, spec, staging)
+        _keep_raw_copy(config, spec, path, sha256)
+        result = _land_staged(config, store, spec, staged, run_id, spark_factory(), started)
+    except PipelineError as err:
+        store.finish_run(run_id, RunStatus.FAILED, error=str(err))
+        raise
+    except Exception as err:
+        message = f"landing {spec.id} from {path.name} failed inside Spark ({type(err).__name__})"
+        store.finish_run(run_id, RunStatus.FAILED, error=message)
+        raise LandingError(f"{message}. Fix: rerun with --debug for details; the rerun converges.") from err
+    finally:
+        staging.unlink(missing_ok=True)
+    return result
+
+
+def _land_staged(
+    config: LakehubConfig,
+    store: CatalogStore,
+    spec: SourceSpec,
+    staged: StagedFile,
+    run_id: str,
+    spark: SparkSession,
+    started: float,
+) -> LandingResult:
+    from pyspark import StorageLevel
+
+    from lakehub.pipelines.classify import (
+        LANDED,
+        QUARANTINED,
+        REJECTED,
+        base_rows,
+        classify,
+        quarantine_rows,
+        read_staged,
+        reason_counts,
+    )
+    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
+
+    file_name = staged.source_path.name
+    classified = classify(read_staged(spark, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        by_disposition = {
+            r["_disposition"]: int(r["count"]) for r in classified.groupBy("_disposition").count().collect()
+        }
+        landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
+        if landed + quarantined + rejected != staged.rows:
+            raise LandingError(
+                f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
+                "classified). Fix: report this as a lakehub bug; nothing was written."
+            )
+        reasons = reason_counts(classified)
+        base = merge_changed(
+            spark,
+            base_rows(classified, spec, run_id=run_id, file_name=file_name),
+            config.table_path("base", spec.table_name),
+            spec.business_key,
+        )
+        quarantine = replace_file_rows(
+            spark,
+            quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
+            config.table_path("quarantine", spec.table_name),
+            staged.sha256,
+            quarantined + rejected,
+        )
+    finally:
+        classified.unpersist()
+    register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
+    counts = RowCounts(
+        read=staged.rows,
+        landed=landed,
+        quarantined=quarantined,
+        rejected=rejected,
+        inserted=base.inserted,
+        updated=base.updated,
+        unchanged=base.unchanged,
+    )
+    details = {
+        "file": file_name,
+        "encoding": staged.encoding,
+        "reasons": reasons,
+        "base_version": base.version,
+        "quarantine_version": quarantine.version,
+        "base_committed": base.operation is not None,
+    }
+    store.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts, details=details)
+    duration = time.perf_counter() - started
+    log.info(
+        "landed %s: read %d landed %d quarantined %d rejected %d in %.1fs",
+        spec.id,
+        staged.rows,
+        landed,
+        quarantined,
+        rejected,
+        duration,
+    )
+    return LandingResult(
+        spec.id,
+        spec.department,
+        run_id,
+        RunStatus.SUCCEEDED,
+        str(staged.source_path),
+        staged.sha256,
+        staged.rows,
+        landed,
+        quarantined,
+        rejected,
+        base.inserted,
+        base.updated,
+        base.unchanged,
+        base.version,
+        duration,
+        reasons,
+    )
+
+
+def ingest_source(
+    config: LakehubConfig,
+    store: CatalogStore,
+    spec: SourceSpec,
+    *,
+    spark_factory: Callable[[], SparkSession],
+    path: Path | None = None,
+    run_date: dt.date | None = None,
+    force: bool = False,
+    parent_run_id: str | None = None,
+) -> list[LandingResult]:
+    """Land the given file, or every delivery of the source found in the landing folder."""
+    files = [path] if path is not None else delivery_files(config, spec)
+    if not files:
+        raise InputFileError(
+            str(config.landing_path / spec.file),
+            f"no delivery of source '{spec.id}' found",
+            f"put the {spec.department} file in {config.landing_path} or pass --path",
+        )
+    return [
+        land_file(
+            config,
+            store,
+            spec,
+            f,
+            spark_factory=spark_factory,
+            run_date=run_date,
+            force=force,
+            parent_run_id=parent_run_id,
+        )
+        for f in files
+    ]

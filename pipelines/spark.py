@@ -1,0 +1,109 @@
+"""The one place lakehub builds a SparkSession with Delta Lake (imported only by jobs)."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lakehub.pipelines.config import LakehubConfig
+from lakehub.pipelines.errors import SparkUnavailableError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+PROJECT_JARS = Path(__file__).resolve().parent.parent / "jars" / "lib"
+_VERSION_SUFFIX = re.compile(r"-\d[\w.\-]*\.jar$")
+
+BASE_CONF: dict[str, str] = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "Asia/Shanghai",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    "spark.sql.ansi.enabled": "false",
+    "spark.databricks.delta.snapshotPartitions": "4",
+    "spark.databricks.delta.stats.collect": "true",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",
+    "spark.databricks.delta.schema.autoMerge.enabled": "true",
+}
+LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
+
+
+def _artifact(jar: str) -> str:
+    return _VERSION_SUFFIX.sub("", os.path.basename(jar))
+
+
+def find_delta_jars(config: LakehubConfig) -> list[str]:
+    """Pre-fetched Delta jars that Spark does not already ship (same artifact, other version)."""
+    folder = Path(config.resolve(config.spark.jars_dir)) if config.spark.jars_dir else PROJECT_JARS
+    jars = sorted(glob.glob(str(folder / "*.jar")))
+    if not any("delta-spark" in os.path.basename(j) for j in jars):
+        raise SparkUnavailableError(
+            f"No Delta Lake jars in {folder}. Fix: run `bash scripts/install.sh` (fetches them from Maven "
+            "Central), or set spark.jars_dir / LAKEHUB_JARS_DIR to a folder holding delta-spark_*.jar."
+        )
+    import pyspark
+
+    shipped = {
+        _artifact(j) for j in glob.glob(os.path.join(os.path.dirname(pyspark.__file__), "jars", "*.jar"))
+    }
+    return [j for j in jars if _artifact(j) not in shipped]
+
+
+def check_java() -> str:
+    """Path of the java binary Spark will use; raises with a fix when there is none."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise SparkUnavailableError(
+            "Java was not found (Spark needs Java 17 or 21). Fix: `apt-get install openjdk-17-jre-headless` "
+            "or set JAVA_HOME."
+        )
+    return java
+
+
+def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSession:
+    """Get or create the process's SparkSession configured for Delta and this config."""
+    check_java()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    conf = dict(BASE_CONF)
+    conf["spark.jars"] = ",".join(find_delta_jars(config))
+    conf["spark.driver.memory"] = config.spark.driver_memory
+    conf["spark.sql.shuffle.partitions"] = str(config.spark.shuffle_partitions)
+    conf["spark.driver.extraJavaOptions"] = (
+        f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Dderby.system.home=/tmp"
+    )
+    conf["spark.sql.warehouse.dir"] = f"{config.warehouse_path}/_spark_warehouse"
+    conf.update(config.spark.conf)
+    builder = SparkSession.builder.master(config.spark.master).appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    log.info("starting Spark (master %s)", config.spark.master)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as err:
+        raise SparkUnavailableError(
+            f"Spark did not start ({type(err).__name__}: {str(err).splitlines()[0][:200]}). "
+            "Fix: run `lakehub doctor` to see what is missing."
+        ) from err
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven), the Python
+# dependencies from requirements.lock into ./.venv, lakehub itself (editable), and the Delta Lake
+# jars from Maven Central into ./jars/lib so later runs work offline. Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || missing+=(python3 python3-venv)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q "uv==0.13.9"
+.venv/bin/uv pip sync -q --python .venv/bin/python requirements.lock
+.venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+
+if ! ls jars/lib/delta-spark_*.jar >/dev/null 2>&1; then
+  echo "fetching Delta Lake jars from Maven Central into jars/lib"
+  mvn -q -B -f jars/pom.xml dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
+fi
+echo "lakehub installed: $(.venv/bin/lakehub --help >/dev/null && echo ok) (.venv/bin/lakehub)"

@@ -1,0 +1,159 @@
+"""Delivery checks before Spark: each bad input gives one clear error naming file, row or field and the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from lakehub.pipelines.errors import InputFileError
+from lakehub.pipelines.intake import ROW_SEPARATOR, stage_file
+from tests.helpers import ID_FEMALE_1990, POPULATION, SPECS, csv_text, population_row, write_population
+
+
+def _stage(tmp_path: Path, path: Path, spec=POPULATION):  # type: ignore[no-untyped-def]  # test helper
+    return stage_file(path, spec, tmp_path / "staging" / "s.txt")
+
+
+def test_clean_gbk_csv_is_staged_with_row_numbers(tmp_path: Path) -> None:
+    path = write_population(
+        tmp_path / "ga_population.csv", [population_row(), population_row(id_number=ID_FEMALE_1990)]
+    )
+    staged = _stage(tmp_path, path)
+    lines = staged.staging_path.read_text(encoding="utf-8").splitlines()
+    assert staged.rows == 2
+    assert [line.split(ROW_SEPARATOR)[0] for line in lines] == ["1", "2"]
+    assert "张伟" in lines[0]
+    assert staged.columns == POPULATION.column_names
+
+
+def test_missing_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"nope\.csv: file not found\. Fix: check --path"):
+        _stage(tmp_path, tmp_path / "nope.csv")
+
+
+def test_empty_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"empty \(0 bytes\)"):
+        _stage(tmp_path, path)
+
+
+def test_header_only_file_is_refused(tmp_path: Path) -> None:
+    path = write_population(tmp_path / "ga_population.csv", [])
+    with pytest.raises(InputFileError, match="header but no data rows"):
+        _stage(tmp_path, path)
+
+
+def test_utf8_file_declared_gbk_names_the_row_and_the_detected_encoding(tmp_path: Path) -> None:
+    rows = [population_row(), population_row(id_number=ID_FEMALE_1990, name="李娜")]
+    path = write_population(tmp_path / "ga_population.csv", rows, encoding="utf-8")
+    with pytest.raises(InputFileError) as caught:
+        _stage(tmp_path, path)
+    message = str(caught.value)
+    assert "not valid gbk" in message
+    assert "utf" in message.lower().split("fix:")[0]
+    assert "encoding:" in message
+    assert caught.value.row is not None
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    header = [c for c in POPULATION.column_names if c != "phone"]
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(csv_text(POPULATION, [population_row()], header=header).encode("gbk"))
+    with pytest.raises(InputFileError, match=r"missing column\(s\) \['phone'\]") as caught:
+        _stage(tmp_path, path)
+    assert caught.value.field == "phone"
+
+
+def test_unknown_column_is_named(tmp_path: Path) -> None:
+    header = [*POPULATION.column_names, "wechat"]
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(csv_text(POPULATION, [population_row(wechat="x")], header=header).encode("gbk"))
+    with pytest.raises(InputFileError, match=r"unknown column\(s\) \['wechat'\]") as caught:
+        _stage(tmp_path, path)
+    assert caught.value.field == "wechat"
+
+
+def test_chinese_titles_are_accepted_as_headers(tmp_path: Path) -> None:
+    titles = [c.title for c in POPULATION.columns]
+    text = csv_text(POPULATION, [population_row()]).splitlines()
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(("\n".join([",".join(titles), *text[1:]]) + "\n").encode("gbk"))
+    assert _stage(tmp_path, path).columns == POPULATION.column_names
+
+
+def test_truncated_csv_is_refused_with_its_last_row(tmp_path: Path) -> None:
+    text = csv_text(POPULATION, [population_row(), population_row(id_number=ID_FEMALE_1990)])
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(text[: text.rindex(",") - 20].encode("gbk"))
+    with pytest.raises(InputFileError, match=r"\(row 2\): the file ends in the middle of a record"):
+        _stage(tmp_path, path)
+
+
+def test_last_line_without_newline_is_fine_when_complete(tmp_path: Path) -> None:
+    path = tmp_path / "ga_population.csv"
+    path.write_bytes(csv_text(POPULATION, [population_row()]).rstrip("\n").encode("gbk"))
+    assert _stage(tmp_path, path).rows == 1
+
+
+def test_bom_and_crlf_are_removed(tmp_path: Path) -> None:
+    spec = SPECS["social_insurance"]
+    row = {"id_number": ID_FEMALE_1990, "name": "李娜", "insurance_type": "失业保险"}
+    path = tmp_path / "rs.csv"
+    path.write_bytes(csv_text(spec, [row]).replace("\n", "\r\n").encode("utf-8-sig"))
+    staged = _stage(tmp_path, path, spec)
+    line = staged.staging_path.read_text(encoding="utf-8").splitlines()[0]
+    assert not line.endswith("\r")
+    assert staged.columns[0] == "id_number"
+
+
+def test_truncated_jsonl_is_refused(tmp_path: Path) -> None:
+    spec = SPECS["grid_event"]
+    good = json.dumps({"event_id": "E1", "created_at": "2024-01-01 08:00:00"}, ensure_ascii=False)
+    path = tmp_path / "cg.jsonl"
+    path.write_text(good + "\n" + good[:20], encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"\(row 2\).*incomplete JSON"):
+        _stage(tmp_path, path, spec)
+
+
+def test_jsonl_unknown_field_is_named(tmp_path: Path) -> None:
+    spec = SPECS["grid_event"]
+    path = tmp_path / "cg.jsonl"
+    path.write_text(
+        json.dumps({"event_id": "E1", "created_at": "2024-01-01", "mood": "ok"}) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InputFileError, match=r"unknown field\(s\) \['mood'\]"):
+        _stage(tmp_path, path, spec)
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(SPECS["assistance_payment"].column_names))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_cells_become_text_records(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "mz.xlsx", [["P1", ID_FEMALE_1990, "李娜", "高龄补贴", "100.5", 45000, "沙河街镇"]]
+    )
+    staged = _stage(tmp_path, path, SPECS["assistance_payment"])
+    row, record = staged.staging_path.read_text(encoding="utf-8").splitlines()[0].split(ROW_SEPARATOR)
+    assert row == "1"
+    assert json.loads(record)["pay_date"] == "45000"
+
+
+def test_truncated_xlsx_is_refused(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "mz.xlsx", [["P1", ID_FEMALE_1990, "李娜", "高龄补贴", "100", "2024-01-05", "x"]]
+    )
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(InputFileError, match="not a readable XLSX workbook"):
+        _stage(tmp_path, path, SPECS["assistance_payment"])
