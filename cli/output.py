@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
-error_console = Console(stderr=True, highlight=False)
+# Piped or captured output gets wide tables instead of rich's 80-column default (COLUMNS still wins).
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(highlight=False, width=_WIDTH)
+error_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
 def to_plain(value: Any) -> Any:

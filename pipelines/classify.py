@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
-from lakehub.pipelines.standardise import standardise
+from lakehub.pipelines.standardise import error_column, standardise_columns
 
 LANDED = "landed"
 QUARANTINED = "quarantined"
@@ -31,44 +31,64 @@ def read_staged(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> Da
     return text.select(row.alias("_row"), parsed.alias("p")).select("_row", "p.*")
 
 
-def classify(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
-    """Typed columns, raw columns, _reasons and _disposition for every delivered row."""
-    columns = [
-        standardise(F.col(f"`{c.name}`"), c, spec.sentinels) if c.name in parsed.columns else None
-        for c in spec.columns
+def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
+    """Typed columns and _reasons for every row; delivered text is kept only for rows with a reason.
+
+    Clean rows carry no copy of their text, which keeps the cached batch small.
+    """
+    present = [c for c in spec.column_names if c in parsed.columns]
+    raw = parsed.select("_row", CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
+    typed = standardise_columns(raw, {c: RAW_PREFIX + c for c in present}, spec.columns, spec.sentinels)
+    errors = [F.col(error_column(c)) for c in spec.column_names]
+    errors += [
+        F.when(F.col(key).isNull() & F.col(error_column(key)).isNull(), F.lit(f"KEY_MISSING:{key}"))
+        for key in spec.business_key
     ]
-    errors: list[Column] = [s.error for s in columns if s is not None]
-    for key in spec.business_key:
-        errors.append(F.when(F.col(key).isNull(), F.lit(f"KEY_MISSING:{key}")))
-    typed = [
-        (s.value if s is not None else F.lit(None).cast("string")).alias(c.name)
-        for c, s in zip(spec.columns, columns, strict=True)
-    ]
-    raw = [F.col(f"`{c.name}`").alias(RAW_PREFIX + c.name) for c in spec.columns if c.name in parsed.columns]
-    malformed = F.col(CORRUPT).isNotNull()
-    step = parsed.select(
+    reasons = typed.select(
         "_row",
-        *typed,
-        *raw,
-        F.col(CORRUPT),
-        F.when(malformed, F.array(F.lit(MALFORMED_ROW)))
+        *spec.column_names,
+        *[RAW_PREFIX + c for c in present],
+        CORRUPT,
+        F.when(F.col(CORRUPT).isNotNull(), F.array(F.lit(MALFORMED_ROW)))
         .otherwise(F.filter(F.array(*errors), lambda e: e.isNotNull()))
         .alias("_reasons"),
     )
-    readable = F.size("_reasons") == 0
-    order = Window.partitionBy(*spec.business_key, readable).orderBy("_row")
-    duplicate = readable & (F.row_number().over(order) > 1)
-    key_text = ",".join(spec.business_key)
-    step = step.withColumn(
+    flagged = F.size("_reasons") > 0
+    return reasons.select(
+        "_row",
+        *spec.column_names,
+        *[F.when(flagged, F.col(RAW_PREFIX + c)).alias(RAW_PREFIX + c) for c in present],
+        CORRUPT,
         "_reasons",
-        F.when(duplicate, F.array(F.lit(f"DUPLICATE_KEY:{key_text}"))).otherwise(F.col("_reasons")),
     )
+
+
+def duplicate_keys(rows: DataFrame, spec: SourceSpec) -> DataFrame:
+    """Business keys carried by more than one readable row, with the first such row number."""
+    return (
+        rows.where(F.size("_reasons") == 0)
+        .groupBy(*spec.business_key)
+        .agg(F.count(F.lit(1)).alias("_copies"), F.min("_row").alias("_first_row"))
+        .where(F.col("_copies") > 1)
+        .select(*spec.business_key, "_first_row")
+    )
+
+
+def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFrame:
+    """Mark later copies of a key DUPLICATE_KEY (the first row wins) and set each row's _disposition."""
+    joined = rows.join(F.broadcast(duplicates), on=list(spec.business_key), how="left")
+    later_copy = (
+        (F.size("_reasons") == 0) & F.col("_first_row").isNotNull() & (F.col("_row") != F.col("_first_row"))
+    )
+    key_text = ",".join(spec.business_key)
+    reasons = F.when(later_copy, F.array(F.lit(f"DUPLICATE_KEY:{key_text}"))).otherwise(F.col("_reasons"))
+    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"))
     disposition = (
-        F.when(malformed, F.lit(REJECTED))
+        F.when(F.col(CORRUPT).isNotNull(), F.lit(REJECTED))
         .when(F.size("_reasons") == 0, F.lit(LANDED))
         .otherwise(F.lit(QUARANTINED))
     )
-    return step.withColumn("_disposition", disposition)
+    return marked.withColumn("_disposition", disposition)
 
 
 def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name: str) -> DataFrame:
@@ -87,11 +107,13 @@ def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name
 def quarantine_rows(
     classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name: str, sha256: str
 ) -> DataFrame:
-    """Quarantined and rejected rows as delivered (text), with reason codes and provenance."""
+    """Quarantined and rejected rows as delivered (duplicates: as standardised), with reasons and provenance."""
     raw = [
-        (F.col(RAW_PREFIX + c) if RAW_PREFIX + c in classified.columns else F.lit(None).cast("string")).alias(
-            c
-        )
+        (
+            F.coalesce(F.col(RAW_PREFIX + c), F.col(c).cast("string"))
+            if RAW_PREFIX + c in classified.columns
+            else F.col(c).cast("string")
+        ).alias(c)
         for c in spec.column_names
     ]
     return classified.where(F.col("_disposition") != LANDED).select(
@@ -107,7 +129,13 @@ def quarantine_rows(
     )
 
 
-def reason_counts(classified: DataFrame) -> dict[str, int]:
-    """How many rows carry each reason code (codes name columns, never values)."""
-    exploded = classified.where(F.size("_reasons") > 0).select(F.explode("_reasons").alias("reason"))
-    return {r["reason"]: int(r["count"]) for r in exploded.groupBy("reason").count().collect()}
+def tally(classified: DataFrame) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per disposition and per reason code, in one pass (codes name columns, never values)."""
+    by_disposition: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    for row in classified.groupBy("_disposition", "_reasons").count().collect():
+        count = int(row["count"])
+        by_disposition[row["_disposition"]] = by_disposition.get(row["_disposition"], 0) + count
+        for reason in row["_reasons"]:
+            by_reason[reason] = by_reason.get(reason, 0) + count
+    return by_disposition, by_reason

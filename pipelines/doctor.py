@@ -80,9 +80,7 @@ def _jars(config: LakehubConfig) -> DoctorCheck:
         return DoctorCheck(
             "delta jars", CheckOutcome.FAIL, str(err).split(". Fix:")[0], "bash scripts/install.sh"
         )
-    import pyspark
-
-    minor = ".".join(pyspark.__version__.split(".")[:2])
+    minor = ".".join(importlib.metadata.version("pyspark").split(".")[:2])
     core = [Path(j).name for j in jars if "delta-spark" in Path(j).name]
     if not any(f"_{minor}_" in name for name in core):
         return DoctorCheck(

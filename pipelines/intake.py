@@ -73,11 +73,12 @@ def _guess_encoding(sample: bytes) -> str:
 
 def _decode_error(path: Path, spec: SourceSpec, encoding: str, line_no: int, sample: bytes) -> InputFileError:
     guess = _guess_encoding(sample)
+    looks = f"the file looks like {guess}" if guess != "unknown" else "its encoding cannot be recognised"
+    fix = f"set `encoding: {guess}` in the '{spec.id}' source spec, or ask" if guess != "unknown" else "ask"
     return InputFileError(
         str(path),
-        f"bytes are not valid {encoding} (the file looks like {guess})",
-        f"set `encoding: {guess}` in the '{spec.id}' source spec, or ask {spec.department} "
-        f"to resend it as {encoding}",
+        f"bytes are not valid {encoding} ({looks})",
+        f"{fix} {spec.department} to resend it as {encoding}",
         row=max(line_no - 1, 1) if spec.format == "csv" else line_no,
     )
 
@@ -121,6 +122,8 @@ def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[i
             try:
                 text = raw.decode(codec)
             except UnicodeDecodeError as err:
+                if not raw.endswith(b"\n") and err.end == len(raw) and not handle.read(1):
+                    raise _truncation_error(path, line_no - 1, "a character is cut off") from err
                 handle.seek(0)
                 raise _decode_error(path, spec, encoding, line_no, handle.read(_CHUNK)) from err
             if line_no == 1 and text.startswith("\ufeff"):

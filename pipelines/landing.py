@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +48,7 @@ class LandingResult:
     duration_s: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
     note: str | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def accounting_holds(self) -> bool:
@@ -56,6 +59,22 @@ class LandingResult:
     def passed(self) -> bool:
         """Landed (or already landed) with consistent accounting."""
         return self.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) and self.accounting_holds
+
+
+@dataclass(slots=True)
+class PhaseTimer:
+    """Wall time of each landing phase, stored with the run (for `catalog`/bench analysis)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the enclosed block as `name`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 3)
 
 
 def delivery_files(config: LakehubConfig, spec: SourceSpec) -> list[Path]:
@@ -99,15 +118,8 @@ def _skipped(
         input_sha256=sha256,
         input_bytes=path.stat().st_size,
     )
-    counts = RowCounts(
-        read=prior.rows_read or 0,
-        landed=prior.rows_landed or 0,
-        quarantined=prior.rows_quarantined or 0,
-        rejected=prior.rows_rejected or 0,
-        inserted=0,
-        updated=0,
-        unchanged=prior.rows_landed or 0,
-    )
+    landed = prior.counts.landed if prior.counts else 0
+    counts = dataclasses.replace(prior.counts or RowCounts(), inserted=0, updated=0, unchanged=landed)
     note = f"same content already landed by run {prior.run_id}; nothing changed (use --force to re-check)"
     store.finish_run(run_id, RunStatus.SKIPPED, counts=counts, details={"already_landed_by": prior.run_id})
     return LandingResult(
@@ -141,7 +153,19 @@ def land_file(
 ) -> LandingResult:
     """Land one delivered file into base.<name> and quarantine.<name>; safe to rerun."""
     started = time.perf_counter()
-    check_exists(path, spec)
+    try:
+        check_exists(path, spec)
+    except InputFileError as err:
+        failed = store.start_run(
+            f"ingest.{spec.id}",
+            "ingest",
+            source_id=spec.id,
+            parent_run_id=parent_run_id,
+            run_date=run_date,
+            input_path=str(path),
+        )
+        store.finish_run(failed, RunStatus.FAILED, error=str(err))
+        raise
     sha256 = file_sha256(path)
     if not force and (skipped := _skipped(store, spec, path, sha256, run_date)) is not None:
         return skipped
@@ -156,10 +180,14 @@ def land_file(
         input_bytes=path.stat().st_size,
     )
     staging = _staging_dir(config) / f"{run_id}.txt"
+    timer = PhaseTimer()
     try:
-        staged = stage_file(path, spec, staging)
-        _keep_raw_copy(config, spec, path, sha256)
-        result = _land_staged(config, store, spec, staged, run_id, spark_factory(), started)
+        with timer.phase("stage"):
+            staged = stage_file(path, spec, staging)
+            _keep_raw_copy(config, spec, path, sha256)
+        with timer.phase("spark_start"):
+            spark = spark_factory()
+        result = _land_staged(config, store, spec, staged, run_id, spark, started, timer)
     except PipelineError as err:
         store.finish_run(run_id, RunStatus.FAILED, error=str(err))
         raise
@@ -180,6 +208,7 @@ def _land_staged(
     run_id: str,
     spark: SparkSession,
     started: float,
+    timer: PhaseTimer,
 ) -> LandingResult:
     from pyspark import StorageLevel
 
@@ -189,41 +218,47 @@ def _land_staged(
         REJECTED,
         base_rows,
         classify,
+        duplicate_keys,
         quarantine_rows,
         read_staged,
-        reason_counts,
+        standardise_rows,
+        tally,
     )
     from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
 
     file_name = staged.source_path.name
-    classified = classify(read_staged(spark, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = standardise_rows(read_staged(spark, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
+    duplicates = duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK)
+    classified = classify(rows, duplicates, spec)
     try:
-        by_disposition = {
-            r["_disposition"]: int(r["count"]) for r in classified.groupBy("_disposition").count().collect()
-        }
+        with timer.phase("classify"):
+            by_disposition, reasons = tally(classified)
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
         if landed + quarantined + rejected != staged.rows:
             raise LandingError(
                 f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
                 "classified). Fix: report this as a lakehub bug; nothing was written."
             )
-        reasons = reason_counts(classified)
-        base = merge_changed(
-            spark,
-            base_rows(classified, spec, run_id=run_id, file_name=file_name),
-            config.table_path("base", spec.table_name),
-            spec.business_key,
-        )
-        quarantine = replace_file_rows(
-            spark,
-            quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
-            config.table_path("quarantine", spec.table_name),
-            staged.sha256,
-            quarantined + rejected,
-        )
+        with timer.phase("base_write"):
+            base = merge_changed(
+                spark,
+                base_rows(classified, spec, run_id=run_id, file_name=file_name),
+                config.table_path("base", spec.table_name),
+                spec.business_key,
+            )
+        with timer.phase("quarantine_write"):
+            quarantine = replace_file_rows(
+                spark,
+                quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
+                config.table_path("quarantine", spec.table_name),
+                staged.sha256,
+                quarantined + rejected,
+            )
     finally:
-        classified.unpersist()
-    register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
+        duplicates.unpersist()
+        rows.unpersist()
+    with timer.phase("catalog"):
+        register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
     counts = RowCounts(
         read=staged.rows,
         landed=landed,
@@ -240,6 +275,7 @@ def _land_staged(
         "base_version": base.version,
         "quarantine_version": quarantine.version,
         "base_committed": base.operation is not None,
+        "timings_s": timer.seconds,
     }
     store.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts, details=details)
     duration = time.perf_counter() - started
@@ -269,6 +305,7 @@ def _land_staged(
         base.version,
         duration,
         reasons,
+        timings_s=timer.seconds,
     )
 
 

@@ -26,7 +26,7 @@ SPARK_TYPES = {
     "decimal": "decimal(18,2)",
     "amount": "decimal(18,2)",
     "date": "date",
-    "timestamp": "timestamp",
+    "timestamp": "timestamp_ntz",
     "lon": "double",
     "lat": "double",
 }

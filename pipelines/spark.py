@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import importlib.util
 import logging
 import os
 import re
@@ -45,6 +46,14 @@ def _artifact(jar: str) -> str:
     return _VERSION_SUFFIX.sub("", os.path.basename(jar))
 
 
+def pyspark_home() -> str:
+    """Folder of the installed pyspark package, found without importing it (no JVM, no py4j)."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or not spec.submodule_search_locations:
+        raise SparkUnavailableError("pyspark is not installed. Fix: run `bash scripts/install.sh`.")
+    return str(next(iter(spec.submodule_search_locations)))
+
+
 def find_delta_jars(config: LakehubConfig) -> list[str]:
     """Pre-fetched Delta jars that Spark does not already ship (same artifact, other version)."""
     folder = Path(config.resolve(config.spark.jars_dir)) if config.spark.jars_dir else PROJECT_JARS
@@ -54,11 +63,7 @@ def find_delta_jars(config: LakehubConfig) -> list[str]:
             f"No Delta Lake jars in {folder}. Fix: run `bash scripts/install.sh` (fetches them from Maven "
             "Central), or set spark.jars_dir / LAKEHUB_JARS_DIR to a folder holding delta-spark_*.jar."
         )
-    import pyspark
-
-    shipped = {
-        _artifact(j) for j in glob.glob(os.path.join(os.path.dirname(pyspark.__file__), "jars", "*.jar"))
-    }
+    shipped = {_artifact(j) for j in glob.glob(os.path.join(pyspark_home(), "jars", "*.jar"))}
     return [j for j in jars if _artifact(j) not in shipped]
 
 

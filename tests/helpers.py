@@ -15,6 +15,7 @@ POPULATION = SPECS["population"]
 # Valid GB 11643 IDs (check digits computed by the standard's weights).
 ID_MALE_1985 = "360404198503150015"
 ID_FEMALE_1990 = "360404199007220023"
+DELIVERY_HEADER_IDS = ["id_number", "name"]
 
 
 def population_row(**overrides: str) -> dict[str, str]:

@@ -1,0 +1,182 @@
+"""Landing raw → base: accounting, idempotence, MERGE of changes, quarantine, and safety on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehub.catalog import CatalogStore, RunStatus
+from lakehub.pipelines.config import LakehubConfig
+from lakehub.pipelines.errors import InputFileError, LandingError
+from lakehub.pipelines.landing import LandingResult, land_file
+from tests.helpers import ID_FEMALE_1990, ID_MALE_1985, POPULATION, population_row, write_population
+
+pytestmark = pytest.mark.spark
+
+ID_THIRD = "360404197001010042"
+ID_LEGACY_UPGRADED = "360421195001010031"  # 360421500101003 upgraded to 18 digits
+DELIVERY = [
+    population_row(),
+    population_row(id_number=ID_FEMALE_1990, name="李娜", gender="女", birth_date="1990年7月22日"),
+    population_row(id_number="360421500101003", name="王芳", birth_date="19500101"),  # 15-digit legacy ID
+    population_row(id_number="36040419850315001", name="坏号"),  # 17 digits: unreadable ID
+    population_row(id_number=ID_THIRD, registered_date="2023/13/45"),  # impossible date
+    population_row(id_number=ID_MALE_1985, phone="13900000000"),  # duplicate of row 1
+]
+
+
+def _land(spark: Any, config: LakehubConfig, store: CatalogStore, path: Path, **kwargs: Any) -> LandingResult:
+    return land_file(config, store, POPULATION, path, spark_factory=lambda: spark, **kwargs)
+
+
+def _table(spark: Any, config: LakehubConfig, tier: str) -> Any:
+    return spark.read.format("delta").load(config.table_path(tier, "population"))
+
+
+def _version(spark: Any, config: LakehubConfig, tier: str = "base") -> int:
+    from lakehub.pipelines.delta_io import current_version
+
+    version = current_version(spark, config.table_path(tier, "population"))
+    assert version is not None
+    return version
+
+
+def test_first_load_lands_valid_rows_and_quarantines_the_rest_with_reasons(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (6, 3, 3, 0)
+    assert result.accounting_holds and result.status is RunStatus.SUCCEEDED
+    assert result.reasons == {"TYPE_INVALID:id_number": 1, "TYPE_INVALID:registered_date": 1, "DUPLICATE_KEY:id_number": 1}
+    base = {r["id_number"]: r for r in _table(spark, lakehub_config, "base").collect()}
+    assert set(base) == {ID_MALE_1985, ID_FEMALE_1990, ID_LEGACY_UPGRADED}
+    assert base[ID_MALE_1985]["phone"] == "13812345678", "the first of two rows with one key wins"
+    assert str(base[ID_FEMALE_1990]["birth_date"]) == "1990-07-22"
+    quarantine = {r["_source_row"]: r for r in _table(spark, lakehub_config, "quarantine").collect()}
+    assert set(quarantine) == {4, 5, 6}
+    assert quarantine[5]["registered_date"] == "2023/13/45", "quarantine keeps the value as delivered"
+    run = catalog_store.get_run(result.run_id)
+    assert run.counts is not None and run.counts.balanced and run.counts.read == 6
+    assert run.details["reasons"]["DUPLICATE_KEY:id_number"] == 1
+
+
+def test_same_file_twice_is_skipped_and_forced_recheck_commits_nothing(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+    _land(spark, lakehub_config, catalog_store, path)
+    versions = (_version(spark, lakehub_config), _version(spark, lakehub_config, "quarantine"))
+    skipped = _land(spark, lakehub_config, catalog_store, path)
+    assert skipped.status is RunStatus.SKIPPED and skipped.accounting_holds
+    forced = _land(spark, lakehub_config, catalog_store, path, force=True)
+    assert (forced.rows_inserted, forced.rows_updated, forced.rows_unchanged) == (0, 0, 3)
+    assert (_version(spark, lakehub_config), _version(spark, lakehub_config, "quarantine")) == versions
+    assert _table(spark, lakehub_config, "base").count() == 3
+    assert _table(spark, lakehub_config, "quarantine").count() == 3
+
+
+def test_changed_delivery_merges_only_new_and_changed_rows(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    _land(spark, lakehub_config, catalog_store, write_population(landing / "ga_population.csv", DELIVERY[:3]))
+    before = _version(spark, lakehub_config)
+    update = [
+        population_row(phone="13700001111"),
+        DELIVERY[1],
+        DELIVERY[2],
+        population_row(id_number="360404200002020021", name="赵敏", gender="女", birth_date="2000-02-02"),
+    ]
+    result = _land(spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", update))
+    assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 2)
+    assert _version(spark, lakehub_config) == before + 1
+    phones = {r["id_number"]: r["phone"] for r in _table(spark, lakehub_config, "base").collect()}
+    assert phones[ID_MALE_1985] == "13700001111" and len(phones) == 4
+    history = catalog_store.history("base.population")
+    assert [v.operation for v in history] == ["MERGE", "WRITE"]
+
+
+def test_malformed_line_is_rejected_and_counted_not_fatal(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY[:2])
+    text = path.read_bytes().decode("gbk").splitlines()
+    text.insert(2, "360404,只有三列,男")
+    path.write_bytes(("\n".join(text) + "\n").encode("gbk"))
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (3, 2, 0, 1)
+    rejected = _table(spark, lakehub_config, "quarantine").collect()
+    assert [(r["_disposition"], r["_reasons"], r["_source_row"]) for r in rejected] == [("rejected", ["MALFORMED_ROW"], 2)]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(p.read_bytes()[:-40]), "truncated"),
+        (lambda p: p.write_bytes(p.read_bytes().decode("gbk").encode("utf-8")), "not valid gbk"),
+        (lambda p: p.write_bytes(p.read_bytes().decode("gbk").replace("phone", "tel").encode("gbk")), "unknown column"),
+        (lambda p: p.write_bytes(p.read_bytes().decode("gbk").splitlines()[0].encode("gbk") + b"\n"), "no data rows"),
+    ],
+    ids=["empty", "truncated", "wrong-encoding", "unknown-column", "header-only"],
+)
+def test_bad_delivery_fails_clearly_and_leaves_landed_data_unchanged(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path, damage: Any, message: str
+) -> None:
+    landing = tmp_path / "landing"
+    _land(spark, lakehub_config, catalog_store, write_population(landing / "ga_population.csv", DELIVERY[:2]))
+    before = (_version(spark, lakehub_config), sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()))
+    bad = write_population(landing / "ga_population_0002.csv", [*DELIVERY[:2], population_row(id_number=ID_THIRD)])
+    damage(bad)
+    with pytest.raises(InputFileError, match=message) as caught:
+        _land(spark, lakehub_config, catalog_store, bad)
+    assert "ga_population_0002.csv" in str(caught.value) and "Fix:" in str(caught.value)
+    after = (_version(spark, lakehub_config), sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()))
+    assert after == before
+    failed = catalog_store.list_runs(source_id="population")[0]
+    assert failed.status is RunStatus.FAILED and failed.error and "Fix:" in failed.error
+
+
+def test_rerun_after_a_crash_between_base_and_quarantine_converges(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakehub.pipelines.delta_io as delta_io
+
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(delta_io, "replace_file_rows", crash)
+        with pytest.raises(LandingError, match="rerun converges"):
+            _land(spark, lakehub_config, catalog_store, path)
+    crashed_version = _version(spark, lakehub_config)
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert result.status is RunStatus.SUCCEEDED, "a crashed run is not taken as landed"
+    assert (result.rows_landed, result.rows_quarantined, result.rows_unchanged) == (3, 3, 3)
+    assert _version(spark, lakehub_config) == crashed_version
+    assert _table(spark, lakehub_config, "base").count() == 3
+    assert _table(spark, lakehub_config, "quarantine").count() == 3
+
+
+def test_landed_tables_are_registered_and_readable_by_delta_rs(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    from deltalake import DeltaTable
+
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+    result = _land(spark, lakehub_config, catalog_store, path)
+    base = catalog_store.get_dataset("base.population")
+    assert base.current_version == result.base_version and base.row_count == 3
+    assert base.title == "户籍人口" and base.department == "区公安分局"
+    assert {c.name: c.sensitivity for c in base.columns}["id_number"] == "resident_id"
+    assert {d.name for d in catalog_store.list_datasets()} >= {"raw.population", "base.population", "quarantine.population"}
+    table = DeltaTable(lakehub_config.table_path("base", "population"))
+    assert table.version() == result.base_version
+    assert sorted(table.to_pyarrow_table(columns=["id_number"]).column("id_number").to_pylist()) == sorted(
+        [ID_MALE_1985, ID_FEMALE_1990, ID_LEGACY_UPGRADED]
+    )
