@@ -24,6 +24,7 @@ ROW_SEPARATOR = "\x1f"
 """Separates the row number from the delivered line in a staged file."""
 JSON_KEY_SAMPLE = 10_000
 _CHUNK = 1 << 20
+_BLOCK = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +115,45 @@ def _map_header(path: Path, spec: SourceSpec, names: list[str]) -> tuple[str, ..
     return tuple(mapped)
 
 
-def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, str, bool]]:
-    """(1-based line number, decoded line without newline, ended-with-newline) for each line."""
+def _decode_block(
+    path: Path, spec: SourceSpec, encoding: str, block: bytes, first_line: int, final: bool
+) -> str:
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        return block.decode(codec)
+    except UnicodeDecodeError as err:
+        line_no = first_line + block.count(b"\n", 0, err.start)
+        if final and err.end == len(block):
+            raise _truncation_error(path, line_no - 1, "a character is cut off") from err
+        with path.open("rb") as handle:
+            sample = handle.read(_CHUNK)
+        raise _decode_error(path, spec, encoding, line_no, sample) from err
+
+
+def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, decoded line without newline, ended-with-newline), decoded in large blocks."""
+    line_no = 0
+    pending = b""
     with path.open("rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode(codec)
-            except UnicodeDecodeError as err:
-                if not raw.endswith(b"\n") and err.end == len(raw) and not handle.read(1):
-                    raise _truncation_error(path, line_no - 1, "a character is cut off") from err
-                handle.seek(0)
-                raise _decode_error(path, spec, encoding, line_no, handle.read(_CHUNK)) from err
-            if line_no == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            ended = text.endswith("\n")
-            yield line_no, text.rstrip("\r\n"), ended
+        while block := handle.read(_BLOCK):
+            block = pending + block
+            cut = block.rfind(b"\n") + 1
+            pending, block = block[cut:], block[:cut]
+            if not block:
+                continue
+            lines = _decode_block(path, spec, encoding, block, line_no + 1, final=False).split("\n")
+            lines.pop()
+            for line in lines:
+                line_no += 1
+                if line_no == 1 and line.startswith("\ufeff"):
+                    line = line[1:]
+                yield line_no, line.removesuffix("\r"), True
+    if pending:
+        line = _decode_block(path, spec, encoding, pending, line_no + 1, final=True)
+        line_no += 1
+        if line_no == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        yield line_no, line.removesuffix("\r"), False
 
 
 def _resolve_encoding(path: Path, spec: SourceSpec) -> str:

@@ -34,6 +34,7 @@ BASE_CONF: dict[str, str] = {
     "spark.databricks.delta.snapshotPartitions": "4",
     "spark.databricks.delta.stats.collect": "true",
     "spark.sql.adaptive.enabled": "true",
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",

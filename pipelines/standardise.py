@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from lakehub.pipelines.sources import ColumnSpec
 from lakehub.quality_rules.cn_codes import (
     MOBILE_PATTERN,
-    RESIDENT_ID_CHECK_MAP,
+    RESIDENT_ID_CHECK_CHARS,
     RESIDENT_ID_WEIGHTS,
     USCC_PATTERN,
 )
@@ -62,7 +62,9 @@ def _clean(raw: Column, spec: ColumnSpec) -> Column:
     source, target = (
         (FULL_WIDTH_ALNUM, HALF_WIDTH_ALNUM) if spec.type == "string" else (FULL_WIDTH, HALF_WIDTH)
     )
-    widened = F.when(raw.rlike(FULL_WIDTH_CLASS), F.translate(raw, source, target)).otherwise(raw)
+    # Codes, numbers and dates are ASCII unless full-width: a length test is far cheaper than a regex.
+    needs = raw.rlike(FULL_WIDTH_CLASS) if spec.type == "string" else F.octet_length(raw) != F.length(raw)
+    widened = F.when(needs, F.translate(raw, source, target)).otherwise(raw)
     return F.trim(widened)
 
 
@@ -71,7 +73,8 @@ def _normalise(text: Column, spec: ColumnSpec) -> Column:
     if spec.type in ("resident_id", "uscc"):
         return F.upper(text)
     if spec.type == "mobile":
-        return F.regexp_replace(F.regexp_replace(text, r"[\s\-()]", ""), r"^\+?86(?=1\d{10}$)", "")
+        spelled = F.regexp_replace(F.regexp_replace(text, r"[\s\-()]", ""), r"^\+?86(?=1\d{10}$)", "")
+        return F.when(F.length(text) == 11, text).otherwise(spelled)
     if spec.type == "amount":
         return F.regexp_replace(text, r"[,，¥￥\s]", "")
     if spec.type in ("decimal", "int"):
@@ -126,7 +129,7 @@ def _check_char(body: Column) -> Column:
         (F.substring(body, i + 1, 1).cast("int") * weight for i, weight in enumerate(RESIDENT_ID_WEIGHTS)),
         F.lit(0),
     )
-    return F.element_at(F.array(*[F.lit(c) for c in RESIDENT_ID_CHECK_MAP]), (total % 11).cast("int") + 1)
+    return F.element_at(F.array(*[F.lit(c) for c in RESIDENT_ID_CHECK_CHARS]), (total % 11).cast("int") + 1)
 
 
 def _convert(text: Column, spec: ColumnSpec) -> Column:
@@ -134,7 +137,7 @@ def _convert(text: Column, spec: ColumnSpec) -> Column:
     kind = spec.type
     if kind == "resident_id":
         legacy = F.concat(F.substring(text, 1, 6), F.lit("19"), F.substring(text, 7, 9), F.lit(LEGACY_MARK))
-        return F.when(text.rlike(r"^\d{15}$"), legacy).otherwise(text)
+        return F.when((F.length(text) == 15) & text.rlike(r"^\d{15}$"), legacy).otherwise(text)
     if kind == "date":
         return parse_date(text)
     if kind == "timestamp":

@@ -1,65 +1,116 @@
-"""Chinese national-standard codes (GB 11643 resident ID, GB 32100 USCC): pure checks and Spark SQL."""
+"""Chinese national identifier codes: resident IDs (GB 11643) and credit codes (GB 32100, GB 11714).
+
+Pure Python; the landing standardisation, the rule library and the sample generator share it.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from datetime import date
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-RESIDENT_ID_CHECK_MAP = "10X98765432"
+RESIDENT_ID_CHECK_CHARS = "10X98765432"
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+USCC_CATEGORY_COMPANY = "1"
+USCC_CATEGORY_SOLE_TRADER = "2"
+USCC_CATEGORY_COOPERATIVE = "3"
+
 RESIDENT_ID_PATTERN = r"^\d{17}[\dX]$"
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 
-
-def resident_id_check_digit(body17: str) -> str:
-    """GB 11643 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(body17, RESIDENT_ID_WEIGHTS, strict=True))
-    return RESIDENT_ID_CHECK_MAP[total % 11]
+_USCC_VALUES = {char: index for index, char in enumerate(USCC_CHARSET)}
 
 
-def id15_to_id18(id15: str) -> str:
-    """Upgrade a legacy 15-digit resident ID (born 19xx) to 18 digits."""
-    body = id15[:6] + "19" + id15[6:15]
-    return body + resident_id_check_digit(body)
+def resident_id_check_digit(first17: str) -> str:
+    """Return the GB 11643 check character for the first 17 digits of a resident ID."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError(f"expected 17 digits, got {first17!r}")
+    total = sum(int(digit) * weight for digit, weight in zip(first17, RESIDENT_ID_WEIGHTS, strict=True))
+    return RESIDENT_ID_CHECK_CHARS[total % 11]
+
+
+def make_resident_id(area_code: str, birth_date: date, sequence: int) -> str:
+    """Build an 18-character resident ID from area code, birth date and 3-digit sequence."""
+    if not 0 <= sequence <= 999:
+        raise ValueError(f"sequence must be 0..999, got {sequence}")
+    first17 = f"{area_code}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + resident_id_check_digit(first17)
 
 
 def is_valid_resident_id(value: str) -> bool:
-    """18 characters, real birth date, correct check character."""
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+    """Tell whether an 18-character resident ID has a real birth date (1900–today) and a valid check character."""
+    if len(value) != 18 or not value[:17].isdigit():
         return False
     try:
-        birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if not dt.date(1900, 1, 1) <= birth <= dt.date.today():
+    if not date(1900, 1, 1) <= birth <= date.today():
         return False
     return resident_id_check_digit(value[:17]) == value[17]
 
 
-def uscc_check_char(body17: str) -> str:
-    """GB 32100 check character for the first 17 characters."""
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
+def id15_to_id18(id15: str) -> str:
+    """Convert a legacy 15-digit resident ID (born 19YY) to its 18-character form."""
+    if len(id15) != 15 or not id15.isdigit():
+        raise ValueError(f"expected 15 digits, got {id15!r}")
+    first17 = f"{id15[:6]}19{id15[6:]}"
+    return first17 + resident_id_check_digit(first17)
+
+
+def id18_to_id15(id18: str) -> str:
+    """Shorten an 18-character resident ID of someone born 1900-1999 to the legacy 15-digit form."""
+    if len(id18) != 18 or id18[6:8] != "19":
+        raise ValueError(f"only IDs born in 19YY have a 15-digit form, got {id18!r}")
+    return id18[:6] + id18[8:17]
+
+
+def _code_value(char: str) -> int:
+    """Return the GB 11714 value of a digit or uppercase letter (A=10 .. Z=35)."""
+    if char.isdigit():
+        return int(char)
+    if "A" <= char <= "Z":
+        return ord(char) - ord("A") + 10
+    raise ValueError(f"invalid organization code character {char!r}")
+
+
+def org_code_check_char(first8: str) -> str:
+    """Return the GB 11714 check character for an 8-character organization code body."""
+    if len(first8) != 8:
+        raise ValueError(f"expected 8 characters, got {first8!r}")
+    total = sum(_code_value(char) * weight for char, weight in zip(first8, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    if check == 10:
+        return "X"
+    return "0" if check == 11 else str(check)
+
+
+def uscc_check_char(first17: str) -> str:
+    """Return the GB 32100 check character for the first 17 characters of a credit code."""
+    if len(first17) != 17:
+        raise ValueError(f"expected 17 characters, got {first17!r}")
+    try:
+        total = sum(_USCC_VALUES[char] * weight for char, weight in zip(first17, USCC_WEIGHTS, strict=True))
+    except KeyError as error:
+        raise ValueError(f"invalid credit code character in {first17!r}") from error
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+def make_uscc(category: str, admin_code: str, org_body: str) -> str:
+    """Build an 18-character credit code: authority 9, category, admin code, org code, check."""
+    org_code = org_body + org_code_check_char(org_body)
+    first17 = f"9{category}{admin_code}{org_code}"
+    return first17 + uscc_check_char(first17)
+
+
 def is_valid_uscc(value: str) -> bool:
-    """18 characters from the GB 32100 charset with a correct check character."""
-    if len(value) != 18 or any(c not in USCC_CHARSET for c in value):
+    """Tell whether an 18-character credit code has valid organization and credit check characters."""
+    if len(value) != 18 or any(char not in _USCC_VALUES for char in value):
         return False
-    return uscc_check_char(value[:17]) == value[17]
-
-
-def resident_id_check_sql(body17_sql: str) -> str:
-    """Spark SQL computing the GB 11643 check character of a 17-digit string expression.
-
-    Integer arithmetic on the 17-digit body (one cast, then div/mod) is about twice as fast as
-    17 substring casts; `div` is exact integer division.
-    """
-    number = f"CAST({body17_sql} AS BIGINT)"
-    terms = " + ".join(
-        f"{weight} * (({number} div {10 ** (16 - i)}) % 10)" for i, weight in enumerate(RESIDENT_ID_WEIGHTS)
-    )
-    mapping = ", ".join(f"'{c}'" for c in RESIDENT_ID_CHECK_MAP)
-    return f"element_at(array({mapping}), CAST(({terms}) % 11 AS INT) + 1)"
+    try:
+        org_ok = org_code_check_char(value[8:16]) == value[16]
+    except ValueError:
+        return False
+    return org_ok and uscc_check_char(value[:17]) == value[17]

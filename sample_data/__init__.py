@@ -1,6 +1,13 @@
 """lakehub.sample_data: deterministic departmental sample sources with injected defects and a manifest."""
 
-from .codes import id15_to_id18, is_valid_resident_id, is_valid_uscc, make_resident_id, make_uscc
+from lakehub.quality_rules.cn_codes import (
+    id15_to_id18,
+    is_valid_resident_id,
+    is_valid_uscc,
+    make_resident_id,
+    make_uscc,
+)
+
 from .defects import DEFECT_KINDS
 from .errors import InvalidSampleOptionError, SampleDataError
 from .generator import MIN_SCALE, generate_sample

@@ -9,14 +9,15 @@ from math import gcd
 from random import Random
 from typing import NamedTuple
 
-from .blocks import BLOCK, BlockCache, block_count, block_size
-from .codes import (
+from lakehub.quality_rules.cn_codes import (
     USCC_CATEGORY_COMPANY,
     USCC_CATEGORY_COOPERATIVE,
     USCC_CATEGORY_SOLE_TRADER,
     USCC_CHARSET,
     make_uscc,
 )
+
+from .blocks import BLOCK, BlockCache, block_count, block_size
 from .county import ADDRESS_PREFIX, COUNTY_CODE, LEGACY_COUNTY_CODE, TOWNS
 from .dates import AS_OF_ORDINAL, iso
 from .defects import DefectNote, plan_block, text_date_note, wrong_char, yuan

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import date
 from random import Random
 
-from .codes import RESIDENT_ID_CHECK_CHARS
+from lakehub.quality_rules.cn_codes import RESIDENT_ID_CHECK_CHARS
+
 from .dates import AS_OF_ORDINAL, iso
 from .defects import (
     DefectNote,

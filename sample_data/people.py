@@ -9,8 +9,9 @@ from math import gcd
 from random import Random
 from typing import NamedTuple, cast
 
+from lakehub.quality_rules.cn_codes import RESIDENT_ID_CHECK_CHARS, RESIDENT_ID_WEIGHTS
+
 from .blocks import BLOCK
-from .codes import RESIDENT_ID_CHECK_CHARS, RESIDENT_ID_WEIGHTS
 from .county import ADDRESS_PREFIX, COUNTY_CODE, LEGACY_COUNTY_CODE, OTHER_CITY_AREA_CODES, TOWNS
 from .dates import AS_OF, AS_OF_ORDINAL, TABLE_START, compact_table, iso_table
 from .pools import Pools

@@ -8,8 +8,9 @@ from datetime import date
 from random import Random
 from typing import cast
 
+from lakehub.quality_rules.cn_codes import RESIDENT_ID_CHECK_CHARS, id18_to_id15
+
 from .blocks import BLOCK, BlockCache, block_count, block_size
-from .codes import RESIDENT_ID_CHECK_CHARS, id18_to_id15
 from .county import LEGACY_COUNTY_CODE
 from .dates import AS_OF_ORDINAL, iso
 from .defects import DefectNote, defect_count, fullwidth_note, text_date_note, wrong_char

@@ -48,9 +48,18 @@ def test_first_load_lands_valid_rows_and_quarantines_the_rest_with_reasons(
 ) -> None:
     path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
     result = _land(spark, lakehub_config, catalog_store, path)
-    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (6, 3, 3, 0)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (
+        6,
+        3,
+        3,
+        0,
+    )
     assert result.accounting_holds and result.status is RunStatus.SUCCEEDED
-    assert result.reasons == {"TYPE_INVALID:id_number": 1, "TYPE_INVALID:registered_date": 1, "DUPLICATE_KEY:id_number": 1}
+    assert result.reasons == {
+        "TYPE_INVALID:id_number": 1,
+        "TYPE_INVALID:registered_date": 1,
+        "DUPLICATE_KEY:id_number": 1,
+    }
     base = {r["id_number"]: r for r in _table(spark, lakehub_config, "base").collect()}
     assert set(base) == {ID_MALE_1985, ID_FEMALE_1990, ID_LEGACY_UPGRADED}
     assert base[ID_MALE_1985]["phone"] == "13812345678", "the first of two rows with one key wins"
@@ -90,7 +99,9 @@ def test_changed_delivery_merges_only_new_and_changed_rows(
         DELIVERY[2],
         population_row(id_number="360404200002020021", name="赵敏", gender="女", birth_date="2000-02-02"),
     ]
-    result = _land(spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", update))
+    result = _land(
+        spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", update)
+    )
     assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 2)
     assert _version(spark, lakehub_config) == before + 1
     phones = {r["id_number"]: r["phone"] for r in _table(spark, lakehub_config, "base").collect()}
@@ -107,9 +118,16 @@ def test_malformed_line_is_rejected_and_counted_not_fatal(
     text.insert(2, "360404,只有三列,男")
     path.write_bytes(("\n".join(text) + "\n").encode("gbk"))
     result = _land(spark, lakehub_config, catalog_store, path)
-    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (3, 2, 0, 1)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (
+        3,
+        2,
+        0,
+        1,
+    )
     rejected = _table(spark, lakehub_config, "quarantine").collect()
-    assert [(r["_disposition"], r["_reasons"], r["_source_row"]) for r in rejected] == [("rejected", ["MALFORMED_ROW"], 2)]
+    assert [(r["_disposition"], r["_reasons"], r["_source_row"]) for r in rejected] == [
+        ("rejected", ["MALFORMED_ROW"], 2)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -118,30 +136,53 @@ def test_malformed_line_is_rejected_and_counted_not_fatal(
         (lambda p: p.write_bytes(b""), "empty"),
         (lambda p: p.write_bytes(p.read_bytes()[:-40]), "truncated"),
         (lambda p: p.write_bytes(p.read_bytes().decode("gbk").encode("utf-8")), "not valid gbk"),
-        (lambda p: p.write_bytes(p.read_bytes().decode("gbk").replace("phone", "tel").encode("gbk")), "unknown column"),
-        (lambda p: p.write_bytes(p.read_bytes().decode("gbk").splitlines()[0].encode("gbk") + b"\n"), "no data rows"),
+        (
+            lambda p: p.write_bytes(p.read_bytes().decode("gbk").replace("phone", "tel").encode("gbk")),
+            "unknown column",
+        ),
+        (
+            lambda p: p.write_bytes(p.read_bytes().decode("gbk").splitlines()[0].encode("gbk") + b"\n"),
+            "no data rows",
+        ),
     ],
     ids=["empty", "truncated", "wrong-encoding", "unknown-column", "header-only"],
 )
 def test_bad_delivery_fails_clearly_and_leaves_landed_data_unchanged(
-    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path, damage: Any, message: str
+    spark: Any,
+    lakehub_config: LakehubConfig,
+    catalog_store: CatalogStore,
+    tmp_path: Path,
+    damage: Any,
+    message: str,
 ) -> None:
     landing = tmp_path / "landing"
     _land(spark, lakehub_config, catalog_store, write_population(landing / "ga_population.csv", DELIVERY[:2]))
-    before = (_version(spark, lakehub_config), sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()))
-    bad = write_population(landing / "ga_population_0002.csv", [*DELIVERY[:2], population_row(id_number=ID_THIRD)])
+    before = (
+        _version(spark, lakehub_config),
+        sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()),
+    )
+    bad = write_population(
+        landing / "ga_population_0002.csv", [*DELIVERY[:2], population_row(id_number=ID_THIRD)]
+    )
     damage(bad)
     with pytest.raises(InputFileError, match=message) as caught:
         _land(spark, lakehub_config, catalog_store, bad)
     assert "ga_population_0002.csv" in str(caught.value) and "Fix:" in str(caught.value)
-    after = (_version(spark, lakehub_config), sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()))
+    after = (
+        _version(spark, lakehub_config),
+        sorted(r["id_number"] for r in _table(spark, lakehub_config, "base").collect()),
+    )
     assert after == before
     failed = catalog_store.list_runs(source_id="population")[0]
     assert failed.status is RunStatus.FAILED and failed.error and "Fix:" in failed.error
 
 
 def test_rerun_after_a_crash_between_base_and_quarantine_converges(
-    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any,
+    lakehub_config: LakehubConfig,
+    catalog_store: CatalogStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import lakehub.pipelines.delta_io as delta_io
 
@@ -174,7 +215,11 @@ def test_landed_tables_are_registered_and_readable_by_delta_rs(
     assert base.current_version == result.base_version and base.row_count == 3
     assert base.title == "户籍人口" and base.department == "区公安分局"
     assert {c.name: c.sensitivity for c in base.columns}["id_number"] == "resident_id"
-    assert {d.name for d in catalog_store.list_datasets()} >= {"raw.population", "base.population", "quarantine.population"}
+    assert {d.name for d in catalog_store.list_datasets()} >= {
+        "raw.population",
+        "base.population",
+        "quarantine.population",
+    }
     table = DeltaTable(lakehub_config.table_path("base", "population"))
     assert table.version() == result.base_version
     assert sorted(table.to_pyarrow_table(columns=["id_number"]).column("id_number").to_pylist()) == sorted(

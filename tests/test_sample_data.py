@@ -19,6 +19,7 @@ import pytest
 import yaml
 from stdnum.cn import ric, uscc
 
+from lakehub.quality_rules import cn_codes as codes
 from lakehub.sample_data import (
     DEFECT_KINDS,
     LAYOUTS,
@@ -27,7 +28,6 @@ from lakehub.sample_data import (
     Defect,
     InvalidSampleOptionError,
     Manifest,
-    codes,
     generate_sample,
     read_manifest,
 )
@@ -378,7 +378,7 @@ def test_csv_sink_writes_what_the_csv_module_writes(tmp_path: Path) -> None:
 
 
 def test_resident_id_and_credit_code_builders_agree_with_stdnum() -> None:
-    for day in range(0, 36_000, 997):
+    for day in range(0, 34_000, 997):  # birth dates 1930–2023: a future birth date is invalid
         number = codes.make_resident_id("360404", date(1930, 1, 1) + timedelta(days=day), day % 1000)
         assert ric.calc_check_digit(number) == number[-1] and codes.is_valid_resident_id(number)
     assert codes.id15_to_id18("360421800224004") == "360421198002240043"

@@ -27,7 +27,13 @@ def _standardise(spark: Any, spec: ColumnSpec, values: list[str | None]) -> list
 def test_resident_ids_are_trimmed_uppercased_half_width_and_upgraded_from_15_digits(spark: Any) -> None:
     spec = ColumnSpec(name="id_number", type="resident_id", title="公民身份号码")
     legacy = "360421850315001"
-    values = [" 360404198503150015 ", "36040419900722002x", "３６０４０４１９８５０３１５００１５", legacy, "12345"]
+    values = [
+        " 360404198503150015 ",
+        "36040419900722002x",
+        "３６０４０４１９８５０３１５００１５",
+        legacy,
+        "12345",
+    ]
     out = _standardise(spark, spec, values)
     assert [v for v, _ in out[:4]] == [
         "360404198503150015",
@@ -41,7 +47,16 @@ def test_resident_ids_are_trimmed_uppercased_half_width_and_upgraded_from_15_dig
 
 def test_dates_in_every_department_format_become_iso_dates(spark: Any) -> None:
     spec = ColumnSpec(name="d", type="date", title="日期")
-    values = ["2023-01-05", "20230105", "2023/1/5", "2023年1月5日", "44931", "２０２３－０１－０５", "2023-01-05 08:30:00", "2023-13-45"]
+    values = [
+        "2023-01-05",
+        "20230105",
+        "2023/1/5",
+        "2023年1月5日",
+        "44931",
+        "２０２３－０１－０５",
+        "2023-01-05 08:30:00",
+        "2023-13-45",
+    ]
     out = _standardise(spark, spec, values)
     assert [v for v, _ in out[:7]] == [dt.date(2023, 1, 5)] * 7
     assert out[7] == (None, "TYPE_INVALID:d")
@@ -49,7 +64,9 @@ def test_dates_in_every_department_format_become_iso_dates(spark: Any) -> None:
 
 def test_timestamps_accept_common_forms(spark: Any) -> None:
     spec = ColumnSpec(name="t", type="timestamp", title="时间")
-    out = _standardise(spark, spec, ["2024-03-01 08:15:00", "2024/3/1 8:15:00", "20240301081500", "2024-03-01", "bad"])
+    out = _standardise(
+        spark, spec, ["2024-03-01 08:15:00", "2024/3/1 8:15:00", "20240301081500", "2024-03-01", "bad"]
+    )
     assert [v for v, _ in out[:3]] == [dt.datetime(2024, 3, 1, 8, 15)] * 3
     assert out[3][0] == dt.datetime(2024, 3, 1)
     assert out[4] == (None, "TYPE_INVALID:t")
@@ -58,18 +75,29 @@ def test_timestamps_accept_common_forms(spark: Any) -> None:
 def test_amounts_in_wan_yuan_with_separators_become_yuan(spark: Any) -> None:
     spec = ColumnSpec(name="amount", type="amount", unit="元", title="金额")
     out = _standardise(spark, spec, ["860.00", "0.0860万元", "1,234.5元", "￥2,000", "12万", "abc"])
-    assert [v for v, _ in out[:5]] == [Decimal("860.00"), Decimal("860.00"), Decimal("1234.50"), Decimal("2000.00"), Decimal("120000.00")]
+    assert [v for v, _ in out[:5]] == [
+        Decimal("860.00"),
+        Decimal("860.00"),
+        Decimal("1234.50"),
+        Decimal("2000.00"),
+        Decimal("120000.00"),
+    ]
     assert out[5] == (None, "TYPE_INVALID:amount")
 
 
 def test_amount_without_unit_uses_the_columns_declared_unit(spark: Any) -> None:
     spec = ColumnSpec(name="capital", type="amount", unit="万元", title="注册资本")
-    assert _standardise(spark, spec, ["50", "500000元"]) == [(Decimal("500000.00"), None), (Decimal("500000.00"), None)]
+    assert _standardise(spark, spec, ["50", "500000元"]) == [
+        (Decimal("500000.00"), None),
+        (Decimal("500000.00"), None),
+    ]
 
 
 def test_sentinels_and_blanks_become_null_without_a_reason(spark: Any) -> None:
     spec = ColumnSpec(name="area", type="decimal", title="面积")
-    assert _standardise(spark, spec, ["-9999", "  ", "NULL", "无", None, "88.5"]) == [(None, None)] * 5 + [(Decimal("88.50"), None)]
+    assert _standardise(spark, spec, ["-9999", "  ", "NULL", "无", None, "88.5"]) == [(None, None)] * 5 + [
+        (Decimal("88.50"), None)
+    ]
 
 
 def test_required_column_left_blank_gets_a_reason(spark: Any) -> None:
@@ -79,7 +107,9 @@ def test_required_column_left_blank_gets_a_reason(spark: Any) -> None:
 
 def test_mobiles_lose_country_code_and_separators(spark: Any) -> None:
     spec = ColumnSpec(name="phone", type="mobile", title="电话")
-    out = _standardise(spark, spec, ["+8613812345678", "138-1234-5678", "１３８１２３４５６７８", "0792-1234567"])
+    out = _standardise(
+        spark, spec, ["+8613812345678", "138-1234-5678", "１３８１２３４５６７８", "0792-1234567"]
+    )
     assert [v for v, _ in out[:3]] == ["13812345678"] * 3
     assert out[3] == (None, "TYPE_INVALID:phone")
 
@@ -88,7 +118,12 @@ def test_coordinates_and_integers_are_range_and_type_checked(spark: Any) -> None
     lon = ColumnSpec(name="lon", type="lon", title="经度")
     count = ColumnSpec(name="n", type="int", title="数量")
     assert _standardise(spark, lon, ["115.9", "215.0"]) == [(115.9, None), (None, "TYPE_INVALID:lon")]
-    assert _standardise(spark, count, ["3", "3.0", "3.5", "-9999"]) == [(3, None), (3, None), (None, "TYPE_INVALID:n"), (None, None)]
+    assert _standardise(spark, count, ["3", "3.0", "3.5", "-9999"]) == [
+        (3, None),
+        (3, None),
+        (None, "TYPE_INVALID:n"),
+        (None, None),
+    ]
 
 
 def test_uscc_is_uppercased_and_charset_checked(spark: Any) -> None:
