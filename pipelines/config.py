@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lakehub.pipelines.errors import ConfigError
+from lakehub.pipelines.errors import ConfigError, first_problem
 
 CONFIG_FILE = "lakehub.toml"
 
@@ -144,10 +144,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     try:
         return LakehubConfig.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where, problem = first_problem(err)
         raise ConfigError(
-            f"Invalid setting '{where}' in {path or 'the environment'}: {first['msg']}. "
+            f"Invalid setting '{where}' in {path or 'the environment'}: {problem}. "
             "Fix: correct it or delete it to use the default (see `lakehub init` for a commented example)."
         ) from err
 

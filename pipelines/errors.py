@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class PipelineError(Exception):
     """Base of every error raised by lakehub.pipelines."""
@@ -45,3 +47,9 @@ class InputFileError(PipelineError):
         )
         location = f" ({where})" if where else ""
         super().__init__(f"{file}{location}: {problem}. Fix: {fix}")
+
+
+def first_problem(err: ValidationError) -> tuple[str, str]:
+    """(dotted location, message) of the first problem pydantic found."""
+    first = err.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), first["msg"]

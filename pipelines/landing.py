@@ -103,20 +103,40 @@ def _keep_raw_copy(config: LakehubConfig, spec: SourceSpec, path: Path, sha256: 
         partial.replace(target)
 
 
+def _start_ingest_run(
+    store: CatalogStore,
+    spec: SourceSpec,
+    path: Path,
+    *,
+    run_date: dt.date | None,
+    parent_run_id: str | None,
+    sha256: str | None = None,
+) -> str:
+    return store.start_run(
+        f"ingest.{spec.id}",
+        "ingest",
+        source_id=spec.id,
+        parent_run_id=parent_run_id,
+        run_date=run_date,
+        input_path=str(path),
+        input_sha256=sha256,
+        input_bytes=path.stat().st_size if sha256 else None,
+    )
+
+
 def _skipped(
-    store: CatalogStore, spec: SourceSpec, path: Path, sha256: str, run_date: dt.date | None
+    store: CatalogStore,
+    spec: SourceSpec,
+    path: Path,
+    sha256: str,
+    run_date: dt.date | None,
+    parent_run_id: str | None,
 ) -> LandingResult | None:
     prior = store.find_succeeded_ingest(spec.id, sha256)
     if prior is None:
         return None
-    run_id = store.start_run(
-        f"ingest.{spec.id}",
-        "ingest",
-        source_id=spec.id,
-        run_date=run_date,
-        input_path=str(path),
-        input_sha256=sha256,
-        input_bytes=path.stat().st_size,
+    run_id = _start_ingest_run(
+        store, spec, path, run_date=run_date, parent_run_id=parent_run_id, sha256=sha256
     )
     landed = prior.counts.landed if prior.counts else 0
     counts = dataclasses.replace(prior.counts or RowCounts(), inserted=0, updated=0, unchanged=landed)
@@ -156,28 +176,14 @@ def land_file(
     try:
         check_exists(path, spec)
     except InputFileError as err:
-        failed = store.start_run(
-            f"ingest.{spec.id}",
-            "ingest",
-            source_id=spec.id,
-            parent_run_id=parent_run_id,
-            run_date=run_date,
-            input_path=str(path),
-        )
+        failed = _start_ingest_run(store, spec, path, run_date=run_date, parent_run_id=parent_run_id)
         store.finish_run(failed, RunStatus.FAILED, error=str(err))
         raise
     sha256 = file_sha256(path)
-    if not force and (skipped := _skipped(store, spec, path, sha256, run_date)) is not None:
+    if not force and (skipped := _skipped(store, spec, path, sha256, run_date, parent_run_id)) is not None:
         return skipped
-    run_id = store.start_run(
-        f"ingest.{spec.id}",
-        "ingest",
-        source_id=spec.id,
-        parent_run_id=parent_run_id,
-        run_date=run_date,
-        input_path=str(path),
-        input_sha256=sha256,
-        input_bytes=path.stat().st_size,
+    run_id = _start_ingest_run(
+        store, spec, path, run_date=run_date, parent_run_id=parent_run_id, sha256=sha256
     )
     staging = _staging_dir(config) / f"{run_id}.txt"
     timer = PhaseTimer()

@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lakehub.pipelines.errors import SourceSpecError
+from lakehub.pipelines.errors import SourceSpecError, first_problem
 
 ColumnType = Literal[
     "string", "int", "decimal", "amount", "date", "timestamp", "resident_id", "uscc", "mobile", "lon", "lat"
@@ -131,20 +131,19 @@ def _parse_spec(text: str, origin: str) -> SourceSpec:
     try:
         return SourceSpec.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where, problem = first_problem(err)
         raise SourceSpecError(
-            f"{origin}: invalid source spec at '{where}': {first['msg']}. "
-            "Fix: correct that key (see the built-in specs in pipelines/sources/ for examples)."
+            f"{origin}: invalid source spec at '{where}': {problem}. "
+            "Fix: correct that key (see the built-in specs in pipelines/source_specs/ for examples)."
         ) from err
 
 
 def builtin_spec_texts() -> Iterable[tuple[str, str]]:
     """(origin, YAML text) of the specs shipped with lakehub."""
-    folder = resources.files("lakehub.pipelines").joinpath("sources")
+    folder = resources.files("lakehub.pipelines").joinpath("source_specs")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            yield f"pipelines/sources/{entry.name}", entry.read_text(encoding="utf-8")
+            yield f"pipelines/source_specs/{entry.name}", entry.read_text(encoding="utf-8")
 
 
 def load_sources(extra_dir: Path | None = None) -> dict[str, SourceSpec]:

@@ -9,7 +9,7 @@ from typing import Final
 
 @dataclass(frozen=True, slots=True)
 class SourceLayout:
-    """How one source file is written; columns and key follow pipelines/sources/<id>.yaml."""
+    """How one source file is written; columns and key follow pipelines/source_specs/<id>.yaml."""
 
     id: str
     file: str

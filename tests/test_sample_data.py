@@ -33,7 +33,7 @@ from lakehub.sample_data import (
 )
 from lakehub.sample_data.writers import CsvSink, XlsxSink
 
-SPEC_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "sources"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "source_specs"
 SEED = 7
 LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = 115.55, 116.25, 29.45, 29.95
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -58,7 +58,7 @@ Marked = dict[str, set[int]]
 
 
 def load_spec(source: str) -> dict[str, Any]:
-    """Load a source spec YAML from pipelines/sources."""
+    """Load a source spec YAML from pipelines/source_specs."""
     return cast("dict[str, Any]", yaml.safe_load((SPEC_DIR / f"{source}.yaml").read_text(encoding="utf-8")))
 
 
