@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lakehub.catalog import AmbiguousDatasetError
 from lakehub.cli.main import app
 from lakehub.pipelines.config import load_config
 from lakehub.pipelines.errors import ConfigError
@@ -138,3 +139,36 @@ def test_ingest_prints_row_accounting(spark: Any, tmp_path: Path, monkeypatch: p
     assert "skipped" in table.output and "读取" in table.output
     listing = json.loads(CliRunner().invoke(app, ["catalog", "list", "--json"]).output)
     assert {d["name"] for d in listing} == {"raw.population", "base.population", "quarantine.population"}
+    shown = json.loads(CliRunner().invoke(app, ["catalog", "show", "base.population", "--json"]).output)
+    assert shown["title"] == "户籍人口" and shown["columns"][0]["name"] == "id_number"
+    ambiguous = CliRunner().invoke(app, ["catalog", "show", "population"])
+    assert isinstance(ambiguous.exception, AmbiguousDatasetError)
+    assert "quarantine.population" in str(ambiguous.exception) and "raw.population" in str(
+        ambiguous.exception
+    )
+    found = json.loads(CliRunner().invoke(app, ["catalog", "search", "户籍", "--json"]).output)
+    assert "base.population" in {d["name"] for d in found}
+    history = json.loads(CliRunner().invoke(app, ["catalog", "history", "base.population", "--json"]).output)
+    assert [v["operation"] for v in history] == ["WRITE"] and history[0]["row_count"] == 1
+
+
+def test_sample_generate_writes_sources_and_manifest(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["sample", "generate", "--out", str(tmp_path / "s"), "--scale", "100", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["sources"]) == 8 and summary["sources"]["population"]["rows"] == 100
+    assert summary["defects"] == sum(summary["defect_counts"].values()) > 0
+    assert (tmp_path / "s" / "manifest.json").is_file()
+
+
+@pytest.mark.spark
+def test_doctor_smoke_test_writes_and_reads_delta(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(result.output)}
+    assert checks["spark + delta"]["outcome"] == "ok", checks["spark + delta"]
+    assert result.exit_code == 0

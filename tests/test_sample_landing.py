@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lakehub.pipelines.config import LakehubConfig
-from lakehub.pipelines.jobs import TierRun, registered_sources, run_base_tier
-from lakehub.sample_data import Manifest, generate_sample
+from lakehub.pipelines.jobs import TierRun, demo, registered_sources
+from lakehub.sample_data import Manifest, read_manifest
 
 pytestmark = pytest.mark.spark
 
@@ -23,6 +23,7 @@ REPAIRED_BY_STANDARDISATION = {
     "sentinel_value",
 }
 QUARANTINED_AT_LANDING = {"duplicate_person", "lonlat_swapped"}
+SCALE, SEED = 200, 7
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,8 @@ def landed_sample(
     from tests.conftest import make_config
 
     config = make_config(tmp_path_factory.mktemp("sample"))
-    manifest = generate_sample(config.landing_path, scale=200, seed=7)
-    return config, manifest, run_base_tier(config)
+    report = demo(config, scale=SCALE, seed=SEED)
+    return config, read_manifest(config.landing_path), report.landing
 
 
 def _text(value: Any) -> str | None:
@@ -94,3 +95,34 @@ def test_standardisation_repairs_every_fixable_defect_to_the_manifest_value(
             checked += 1
         assert spec.business_key
     assert checked == len(fixable)
+
+
+def test_demo_rerun_from_the_cli_skips_every_source_without_starting_spark(
+    landed_sample: tuple[LakehubConfig, Manifest, TierRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import lakehub.pipelines.jobs as jobs
+    from lakehub.cli.main import app
+
+    config, manifest, _ = landed_sample
+
+    def no_spark(_config: LakehubConfig) -> Any:
+        def refuse() -> Any:
+            raise AssertionError("a rerun of identical deliveries must not start Spark")
+
+        return refuse
+
+    monkeypatch.setattr(jobs, "spark_factory", no_spark)
+    monkeypatch.setenv("LAKEHUB_WAREHOUSE", config.warehouse_path)
+    monkeypatch.setenv("LAKEHUB_LANDING_DIR", str(config.landing_path))
+    result = CliRunner().invoke(app, ["demo", "--scale", str(SCALE), "--seed", str(SEED), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["defects"] == len(manifest.defects)
+    rows = report["landing"]["results"]
+    assert {r["source_id"] for r in rows} == set(manifest.sources)
+    assert {r["status"] for r in rows} == {"skipped"}
+    assert all(r["rows_read"] == r["rows_landed"] + r["rows_quarantined"] + r["rows_rejected"] for r in rows)
