@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
@@ -91,12 +91,20 @@ def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFr
     return marked.withColumn("_disposition", disposition)
 
 
+def row_hash(columns: tuple[str, ...]) -> Column:
+    """xxhash64 of the typed values plus a null mask (Spark's hash skips nulls, so (x, null) = (null, x))."""
+    null_mask = sum(
+        (F.col(c).isNull().cast("long") * (1 << i) for i, c in enumerate(columns)), F.lit(0).cast("long")
+    )
+    return F.xxhash64(*[F.col(c) for c in columns], null_mask)
+
+
 def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name: str) -> DataFrame:
     """Landed rows with a content hash and provenance columns, as stored in base.<name>."""
     values = [F.col(c) for c in spec.column_names]
     return classified.where(F.col("_disposition") == LANDED).select(
         *values,
-        F.xxhash64(*[F.coalesce(v.cast("string"), F.lit("\u0000")) for v in values]).alias("_row_hash"),
+        row_hash(spec.column_names).alias("_row_hash"),
         F.lit(file_name).alias("_source_file"),
         F.col("_row").alias("_source_row"),
         F.lit(run_id).alias("_run_id"),

@@ -225,3 +225,13 @@ def test_landed_tables_are_registered_and_readable_by_delta_rs(
     assert sorted(table.to_pyarrow_table(columns=["id_number"]).column("id_number").to_pylist()) == sorted(
         [ID_MALE_1985, ID_FEMALE_1990, ID_LEGACY_UPGRADED]
     )
+
+
+def test_row_hash_tells_apart_values_that_moved_between_null_columns(spark: Any) -> None:
+    from lakehub.pipelines.classify import row_hash
+
+    frame = spark.createDataFrame(
+        [("2020-01-01", None), (None, "2020-01-01"), ("2020-01-01", None)], "a string, b string"
+    )
+    hashes = [r[0] for r in frame.select(row_hash(("a", "b"))).collect()]
+    assert hashes[0] != hashes[1] and hashes[0] == hashes[2]
