@@ -16,7 +16,7 @@ from .errors import CatalogUnavailableError
 log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG_URL = "sqlite:///lakehouse/_catalog.db"
-SQLITE_BUSY_TIMEOUT_SECONDS = 5
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
 URL_HINT = "Check catalog_url in lakehub.toml (or LAKEHUB_CATALOG_URL), then run `lakehub doctor`."
 EXAMPLE_URLS = "sqlite:///lakehouse/_catalog.db or postgresql+psycopg://user@host:5432/lakehub"

@@ -73,6 +73,8 @@ class LakehubConfig(_Frozen):
     """Where departments drop their files (source specs glob inside it)."""
     sources_dir: str | None = None
     """Extra folder of source spec YAML files, added to (and overriding) the built-in ones."""
+    landing_parallelism: int = Field(default=2, ge=1, le=16)
+    """How many sources `lakehub run`/`demo` land at once (they share one SparkSession)."""
     spark: SparkSettings = Field(default_factory=SparkSettings)
     lineage: LineageSettings = Field(default_factory=LineageSettings)
     base_dir: str = "."
@@ -164,6 +166,9 @@ warehouse = "./lakehouse"
 
 # Where departments drop their files; each source spec globs inside it.
 landing_dir = "./landing"
+
+# How many sources `lakehub run` and `lakehub demo` land at once (one shared SparkSession).
+landing_parallelism = 2
 
 # Extra source specs (YAML), added to the built-in departmental sources.
 # sources_dir = "./sources"

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -95,18 +96,12 @@ def run_base_tier(
     store = open_catalog(config)
     parent = store.start_run("run.base", "ingest", run_date=run_date)
     factory = spark_factory(config)
-    results: list[LandingResult] = []
-    missing: list[str] = []
-    failed: list[tuple[str, str]] = []
-    for done, spec in enumerate(chosen):
-        if progress:
-            progress("land", spec.id, done, len(chosen))
-        files = delivery_files(config, spec)
-        if not files:
-            missing.append(spec.id)
-            continue
+    missing = [spec.id for spec in chosen if not delivery_files(config, spec)]
+    todo = [spec for spec in chosen if spec.id not in missing]
+
+    def land(spec: SourceSpec) -> list[LandingResult] | str:
         try:
-            results += ingest_source(
+            return ingest_source(
                 config,
                 store,
                 spec,
@@ -116,9 +111,19 @@ def run_base_tier(
                 parent_run_id=parent,
             )
         except PipelineError as err:
-            failed.append((spec.id, str(err)))
-    if progress:
-        progress("land", "", len(chosen), len(chosen))
+            return str(err)
+
+    outcomes: dict[str, list[LandingResult] | str] = {}
+    # Sources land concurrently: one source's planning, Python intake and Delta commits overlap
+    # another's Spark tasks, which keeps both cores busy on small deliveries.
+    with ThreadPoolExecutor(max_workers=max(1, config.landing_parallelism)) as pool:
+        futures = {pool.submit(land, spec): spec.id for spec in todo}
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes[futures[future]] = future.result()
+            if progress:
+                progress("land", futures[future], done, len(todo))
+    results = [r for spec in todo if isinstance(o := outcomes[spec.id], list) for r in o]
+    failed = [(spec.id, o) for spec in todo if isinstance(o := outcomes[spec.id], str)]
     status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
     store.finish_run(parent, status, details={"missing": missing, "failed": [f[0] for f in failed]})
     return TierRun(parent, tuple(results), tuple(missing), tuple(failed), time.perf_counter() - started)
