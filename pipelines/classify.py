@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
 from lakehub.pipelines.standardise import error_column, standardise_columns
@@ -17,18 +22,44 @@ RAW_PREFIX = "_raw_"
 MALFORMED_ROW = "MALFORMED_ROW"
 
 
-def read_staged(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> DataFrame:
-    """Staged `row<US>line` text → one string column per delivered column, plus _row and _corrupt."""
+STANDARDISATION_VERSION = "1"
+"""Bump when standardisation changes meaning, so lines landed before are processed again."""
+LINE_HASHES = ("_line_hash", "_line_check")
+
+
+def spec_fingerprint(spec: SourceSpec) -> str:
+    """Changes whenever the spec or the standardisation does: part of every line hash."""
+    text = STANDARDISATION_VERSION + spec.model_dump_json()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_lines(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> DataFrame:
+    """Staged lines as (_row, _line, _line_hash, _line_check); the two hashes (96 bits) identify a delivered line."""
     text = spark.read.text(str(staged.staging_path))
-    row = F.substring_index("value", ROW_SEPARATOR, 1).cast("long")
     line = F.expr(f"substr(value, instr(value, '{ROW_SEPARATOR}') + 1)")
+    fingerprint = F.lit(spec_fingerprint(spec))
+    return text.select(
+        F.substring_index("value", ROW_SEPARATOR, 1).cast("long").alias("_row"),
+        line.alias("_line"),
+        F.xxhash64(fingerprint, line).alias("_line_hash"),
+        F.hash(line, fingerprint).alias("_line_check"),
+    )
+
+
+def parse_lines(lines: DataFrame, staged: StagedFile, spec: SourceSpec) -> DataFrame:
+    """One string column per delivered column, plus _row, the line hashes and _corrupt."""
     schema = ", ".join(f"`{c}` string" for c in staged.columns) + f", `{CORRUPT}` string"
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
     if staged.payload == "csv":
-        parsed = F.from_csv(line, schema, {**options, "sep": spec.csv_delimiter, "nullValue": ""})
+        parsed = F.from_csv("_line", schema, {**options, "sep": spec.csv_delimiter, "nullValue": ""})
     else:
-        parsed = F.from_json(line, schema, options)
-    return text.select(row.alias("_row"), parsed.alias("p")).select("_row", "p.*")
+        parsed = F.from_json("_line", schema, options)
+    return lines.select("_row", *LINE_HASHES, parsed.alias("p")).select("_row", *LINE_HASHES, "p.*")
+
+
+def read_staged(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> DataFrame:
+    """Staged `row<US>line` text → one string column per delivered column, plus _row and _corrupt."""
+    return parse_lines(read_lines(spark, staged, spec), staged, spec)
 
 
 def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
@@ -37,7 +68,8 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
     Clean rows carry no copy of their text, which keeps the cached batch small.
     """
     present = [c for c in spec.column_names if c in parsed.columns]
-    raw = parsed.select("_row", CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
+    hashes = [h for h in LINE_HASHES if h in parsed.columns]
+    raw = parsed.select("_row", *hashes, CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
     typed = standardise_columns(raw, {c: RAW_PREFIX + c for c in present}, spec.columns, spec.sentinels)
     errors = [F.col(error_column(c)) for c in spec.column_names]
     errors += [
@@ -46,6 +78,7 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
     ]
     reasons = typed.select(
         "_row",
+        *hashes,
         *spec.column_names,
         *[RAW_PREFIX + c for c in present],
         CORRUPT,
@@ -56,6 +89,7 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
     flagged = F.size("_reasons") > 0
     return reasons.select(
         "_row",
+        *hashes,
         *spec.column_names,
         *[F.when(flagged, F.col(RAW_PREFIX + c)).alias(RAW_PREFIX + c) for c in present],
         CORRUPT,
@@ -63,14 +97,20 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
     )
 
 
-def duplicate_keys(rows: DataFrame, spec: SourceSpec) -> DataFrame:
-    """Business keys carried by more than one readable row, with the first such row number."""
+def duplicate_keys(rows: DataFrame, spec: SourceSpec, landed: DataFrame | None = None) -> DataFrame:
+    """Business keys carried by more than one readable row, with the first such row number.
+
+    `landed` holds (_row, key) of delivered lines skipped because they already landed unchanged.
+    """
+    keys = list(spec.business_key)
+    readable = rows.where(F.size("_reasons") == 0).select("_row", *keys)
+    if landed is not None:
+        readable = readable.unionByName(landed.select("_row", *keys))
     return (
-        rows.where(F.size("_reasons") == 0)
-        .groupBy(*spec.business_key)
+        readable.groupBy(*keys)
         .agg(F.count(F.lit(1)).alias("_copies"), F.min("_row").alias("_first_row"))
         .where(F.col("_copies") > 1)
-        .select(*spec.business_key, "_first_row")
+        .select(*keys, "_first_row")
     )
 
 
@@ -105,6 +145,7 @@ def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name
     return classified.where(F.col("_disposition") == LANDED).select(
         *values,
         row_hash(spec.column_names).alias("_row_hash"),
+        *LINE_HASHES,
         F.lit(file_name).alias("_source_file"),
         F.col("_row").alias("_source_row"),
         F.lit(run_id).alias("_run_id"),
@@ -147,3 +188,57 @@ def tally(classified: DataFrame) -> tuple[dict[str, int], dict[str, int]]:
         for reason in row["_reasons"]:
             by_reason[reason] = by_reason.get(reason, 0) + count
     return by_disposition, by_reason
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A delivery ready to classify: standardised rows plus lines skipped as already landed."""
+
+    rows: DataFrame
+    """Standardised rows to classify (persisted)."""
+    unchanged: DataFrame | None
+    """(_row, key) of lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
+    unchanged_lines: int
+
+    def release(self) -> None:
+        """Drop the cached frames."""
+        self.rows.unpersist()
+        if self.unchanged is not None:
+            self.unchanged.unpersist()
+
+
+def prepare_batch(spark: SparkSession, staged: StagedFile, spec: SourceSpec, base_path: str) -> Batch:
+    """Standardise the delivery, skipping lines whose exact text already landed (full extracts re-send most rows).
+
+    Every line is processed instead when skipping could change the outcome: an already-landed line
+    repeated, or a new line with the same key coming before it (the first delivered row wins).
+    """
+    keys = list(spec.business_key)
+    lines = read_lines(spark, staged, spec)
+    known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
+
+    def standardised(frame: DataFrame) -> DataFrame:
+        return standardise_rows(parse_lines(frame, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
+
+    if known is None:
+        return Batch(standardised(lines), None, 0)
+    matched = (
+        lines.select("_row", *LINE_HASHES).join(known, on=list(LINE_HASHES)).select("_row", *keys).persist()
+    )
+    unchanged = matched.count()
+    if unchanged == 0:
+        matched.unpersist()
+        return Batch(standardised(lines), None, 0)
+    rows = standardised(lines.join(known.select(*LINE_HASHES), on=list(LINE_HASHES), how="left_anti"))
+    repeated = matched.groupBy(*keys).count().where("count > 1").limit(1).count() > 0
+    earlier = (
+        rows.where(F.size("_reasons") == 0)
+        .select(*keys, F.col("_row").alias("_new_row"))
+        .join(matched, on=keys)
+        .where(F.col("_new_row") < F.col("_row"))
+    )
+    if repeated or earlier.limit(1).count() > 0:
+        rows.unpersist()
+        matched.unpersist()
+        return Batch(standardised(lines), None, 0)
+    return Batch(rows, matched, unchanged)

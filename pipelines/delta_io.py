@@ -99,3 +99,15 @@ def replace_file_rows(
         .save(path)
     )
     return WriteOutcome(expected, 0, 0, current_version(spark, path), "WRITE", _count(spark, path))
+
+
+def landed_lines(
+    spark: SparkSession, path: str, keys: tuple[str, ...], hashes: tuple[str, ...]
+) -> DataFrame | None:
+    """Line hashes and keys of the rows in base, or None when the table has none to compare with."""
+    if not table_exists(spark, path):
+        return None
+    table = spark.read.format("delta").load(path)
+    if not set(hashes) <= set(table.columns):
+        return None
+    return table.select(*hashes, *keys)

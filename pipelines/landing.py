@@ -225,21 +225,24 @@ def _land_staged(
         base_rows,
         classify,
         duplicate_keys,
+        prepare_batch,
         quarantine_rows,
-        read_staged,
-        standardise_rows,
         tally,
     )
     from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
 
     file_name = staged.source_path.name
-    rows = standardise_rows(read_staged(spark, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
-    duplicates = duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK)
-    classified = classify(rows, duplicates, spec)
+    base_path = config.table_path("base", spec.table_name)
+    with timer.phase("prepare"):
+        batch = prepare_batch(spark, staged, spec, base_path)
+        rows = batch.rows
+        duplicates = duplicate_keys(rows, spec, batch.unchanged).persist(StorageLevel.MEMORY_AND_DISK)
+        classified = classify(rows, duplicates, spec)
     try:
         with timer.phase("classify"):
             by_disposition, reasons = tally(classified)
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
+        landed += batch.unchanged_lines
         if landed + quarantined + rejected != staged.rows:
             raise LandingError(
                 f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
@@ -249,9 +252,10 @@ def _land_staged(
             base = merge_changed(
                 spark,
                 base_rows(classified, spec, run_id=run_id, file_name=file_name),
-                config.table_path("base", spec.table_name),
+                base_path,
                 spec.business_key,
             )
+            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
         with timer.phase("quarantine_write"):
             quarantine = replace_file_rows(
                 spark,
@@ -262,7 +266,8 @@ def _land_staged(
             )
     finally:
         duplicates.unpersist()
-        rows.unpersist()
+        batch.release()
+        timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
     with timer.phase("catalog"):
         register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
     counts = RowCounts(

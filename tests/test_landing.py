@@ -82,6 +82,10 @@ def test_same_file_twice_is_skipped_and_forced_recheck_commits_nothing(
     assert skipped.status is RunStatus.SKIPPED and skipped.accounting_holds
     forced = _land(spark, lakehub_config, catalog_store, path, force=True)
     assert (forced.rows_inserted, forced.rows_updated, forced.rows_unchanged) == (0, 0, 3)
+    assert forced.timings_s["unchanged_lines_skipped"] == 3, (
+        "lines identical to landed rows are not re-standardised"
+    )
+    assert (forced.rows_read, forced.rows_landed, forced.rows_quarantined) == (6, 3, 3)
     assert (_version(spark, lakehub_config), _version(spark, lakehub_config, "quarantine")) == versions
     assert _table(spark, lakehub_config, "base").count() == 3
     assert _table(spark, lakehub_config, "quarantine").count() == 3
@@ -103,6 +107,7 @@ def test_changed_delivery_merges_only_new_and_changed_rows(
         spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", update)
     )
     assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 2)
+    assert result.timings_s["unchanged_lines_skipped"] == 2
     assert _version(spark, lakehub_config) == before + 1
     phones = {r["id_number"]: r["phone"] for r in _table(spark, lakehub_config, "base").collect()}
     assert phones[ID_MALE_1985] == "13700001111" and len(phones) == 4
@@ -235,3 +240,53 @@ def test_row_hash_tells_apart_values_that_moved_between_null_columns(spark: Any)
     )
     hashes = [r[0] for r in frame.select(row_hash(("a", "b"))).collect()]
     assert hashes[0] != hashes[1] and hashes[0] == hashes[2]
+
+
+@pytest.mark.parametrize(
+    ("second_copy", "skipped"),
+    [(population_row(), 0), (population_row(phone="13900000000"), 1)],
+    ids=["identical-line-twice", "same-key-other-values"],
+)
+def test_repeat_of_an_already_landed_key_is_quarantined_as_duplicate(
+    spark: Any,
+    lakehub_config: LakehubConfig,
+    catalog_store: CatalogStore,
+    tmp_path: Path,
+    second_copy: dict[str, str],
+    skipped: int,
+) -> None:
+    landing = tmp_path / "landing"
+    _land(
+        spark,
+        lakehub_config,
+        catalog_store,
+        write_population(landing / "ga_population.csv", [population_row()]),
+    )
+    again = write_population(landing / "ga_population_0002.csv", [population_row(), second_copy])
+    result = _land(spark, lakehub_config, catalog_store, again)
+    assert (result.rows_landed, result.rows_quarantined) == (1, 1)
+    assert result.reasons == {"DUPLICATE_KEY:id_number": 1}
+    assert result.timings_s["unchanged_lines_skipped"] == skipped, (
+        "a repeated landed line sends every line through"
+    )
+    phones = [r["phone"] for r in _table(spark, lakehub_config, "base").collect()]
+    assert phones == ["13812345678"], "the first delivered row wins"
+
+
+def test_new_row_before_an_unchanged_copy_of_its_key_wins_as_in_a_full_check(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    _land(
+        spark,
+        lakehub_config,
+        catalog_store,
+        write_population(landing / "ga_population.csv", [population_row()]),
+    )
+    first_new = [population_row(phone="13900000000"), population_row()]
+    result = _land(
+        spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", first_new)
+    )
+    assert result.timings_s["unchanged_lines_skipped"] == 0
+    assert (result.rows_updated, result.rows_quarantined) == (1, 1)
+    assert [r["phone"] for r in _table(spark, lakehub_config, "base").collect()] == ["13900000000"]
