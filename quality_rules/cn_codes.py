@@ -1,10 +1,11 @@
-"""Chinese national identifier codes: resident IDs (GB 11643) and credit codes (GB 32100, GB 11714).
+"""Chinese national codes: resident IDs (GB 11643), credit codes (GB 32100, GB 11714), mobiles, GB/T 2260 areas.
 
 Pure Python; the landing standardisation, the rule library and the sample generator share it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -114,3 +115,27 @@ def is_valid_uscc(value: str) -> bool:
     except ValueError:
         return False
     return org_ok and uscc_check_char(value[:17]) == value[17]
+
+
+ADMIN_CODE_PROVINCES = frozenset(
+    str(code) for code in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46)
+) | frozenset(str(code) for code in (50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82))
+"""GB/T 2260 province-level prefixes (71 Taiwan, 81 Hong Kong, 82 Macao)."""
+
+
+def is_valid_mobile(value: str) -> bool:
+    """Tell whether a value is an 11-digit mainland mobile number (1[3-9]xxxxxxxxx)."""
+    return len(value) == 11 and re.fullmatch(MOBILE_PATTERN, value, re.ASCII) is not None
+
+
+def is_valid_admin_code(
+    value: str, *, lengths: tuple[int, ...] = (6,), prefixes: tuple[str, ...] = ()
+) -> bool:
+    """Tell whether a value is a GB/T 2260 code of an allowed length with a known province (and prefix)."""
+    return (
+        len(value) in lengths
+        and value.isascii()
+        and value.isdigit()
+        and value[:2] in ADMIN_CODE_PROVINCES
+        and (not prefixes or value.startswith(prefixes))
+    )

@@ -1,0 +1,45 @@
+"""Validate data that has not landed: an already standardised frame against a suite (one Spark pass)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+
+from pyspark.sql import DataFrame
+
+from lakehub.quality_rules.engine_spark import validate
+from lakehub.quality_rules.errors import RuleError
+from lakehub.quality_rules.masking import Sensitivity
+from lakehub.quality_rules.results import SuiteResult
+from lakehub.quality_rules.suite import Suite
+
+log = logging.getLogger(__name__)
+ENGINES = ("spark",)
+
+
+def dataset_table(dataset: str) -> tuple[str, str]:
+    """(tier, name) of a suite's `tier.name` dataset, e.g. ('base', 'population')."""
+    tier, dot, name = dataset.partition(".")
+    if not dot or not tier or not name or "/" in dataset:
+        raise RuleError(
+            f"Suite dataset '{dataset}' is not a tier.name short name. Fix: write e.g. `dataset: base.population`."
+        )
+    return tier, name
+
+
+def check_frame(
+    frame: DataFrame,
+    suite: Suite,
+    *,
+    sensitivity: Mapping[str, Sensitivity] | None = None,
+    as_of: dt.date | None = None,
+    engine: str = "spark",
+) -> SuiteResult:
+    """Validate standardised rows (e.g. a delivered file, not landed) against a suite."""
+    if engine not in ENGINES:
+        raise RuleError(
+            f"Engine '{engine}' is not available. Valid engines: {', '.join(ENGINES)}. Fix: use --engine spark."
+        )
+    log.info("checking %s against suite %s (%s)", suite.dataset, suite.suite, suite.origin)
+    return validate(frame, suite, as_of=as_of, sensitivity=sensitivity)

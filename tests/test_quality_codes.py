@@ -1,0 +1,174 @@
+"""National-standard validators and masking: pure Python (cn_codes, masking) and Spark expressions agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+from stdnum.cn import ric
+
+from lakehub.quality_rules.cn_codes import (
+    is_valid_admin_code,
+    is_valid_mobile,
+    is_valid_resident_id,
+    is_valid_uscc,
+    make_resident_id,
+    make_uscc,
+    resident_id_check_digit,
+)
+from lakehub.quality_rules.masking import (
+    Sensitivity,
+    mask_address,
+    mask_name,
+    mask_phone,
+    mask_resident_id,
+    mask_value,
+)
+
+TODAY = dt.date.today()
+TOMORROW = TODAY + dt.timedelta(days=1)
+VALID_IDS = [
+    "360404198503150015",
+    "360404199007220023",
+    "36040419590728864X",
+    "360421196612113579",
+    "110101190001010014",  # born on the earliest accepted day
+    make_resident_id("360404", TODAY, 7),
+    make_resident_id("440305", dt.date(2000, 2, 29), 123),
+]
+INVALID_IDS = [
+    "360404198503150016",  # check digit
+    "36040419590728864x",  # lowercase x
+    "360404198502300014",  # 30 February
+    "360404198513010011",  # month 13
+    make_resident_id("360404", TOMORROW, 7),  # born in the future
+    make_resident_id("360404", dt.date(1899, 12, 31), 1),  # before 1900
+    "36040419850315001",  # 17 characters
+    "3604041985031500150",  # 19 characters
+    "36040419850315A015",  # letter in the body
+    "+36040419850315001",
+    " 36040419850315001",
+    "",
+]
+VALID_USCC = [
+    "91360404MAW52U3F4U",
+    "93360404798850345C",
+    "92360404MA70UMHCXR",
+    "91350100M000100Y43",
+    make_uscc("1", "360404", "MA7K2L3P"),
+]
+INVALID_USCC = [
+    "91360404MAW52U3F4V",  # credit check character
+    "91360404MAW52U3F5U",  # organisation check character
+    "91360404MAW52U3I4U",  # I is not in the charset
+    "91360404maw52u3f4u",  # lowercase
+    "91360404MAW52U3F4",  # 17 characters
+    "91360404MAW52U3F4UU",
+]
+MOBILES = [
+    "13812345678",
+    "19912345678",
+    "14531328795",
+    "12812345678",
+    "1381234567",
+    "138123456789",
+    "+8613812345",
+]
+ADMIN_CODES = ["360404", "360421", "110101", "990101", "36040", "3604", "36", "820000", "36040a"]
+SENSITIVITIES: tuple[Sensitivity, ...] = ("resident_id", "phone", "name", "address")
+ALL_VALUES = VALID_IDS + INVALID_IDS + VALID_USCC + INVALID_USCC + MOBILES + ADMIN_CODES
+
+
+def _random_codes(count: int, seed: int = 11) -> list[str]:
+    """Valid resident IDs and credit codes, each also with one character replaced at random."""
+    rng = random.Random(seed)
+    org_chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    codes: list[str] = []
+    for _ in range(count):
+        born = dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(46_000))
+        area = rng.choice(["360404", "360421", "110101", "440305", "012345"])
+        org = "".join(rng.choice(org_chars) for _ in range(8))
+        for code in (
+            make_resident_id(area, born, rng.randrange(1000)),
+            make_uscc(rng.choice("123"), area, org),
+        ):
+            position = rng.randrange(len(code))
+            codes += [code, code[:position] + rng.choice(org_chars + "xIO-+ ") + code[position + 1 :]]
+    return codes
+
+
+def test_resident_id_check_digits_agree_with_python_stdnum() -> None:
+    for value in VALID_IDS:
+        assert resident_id_check_digit(value[:17]) == ric.calc_check_digit(value) == value[17]
+    assert ric.calc_check_digit("360404198503150016") != "6"
+
+
+def test_python_validators_accept_the_valid_and_reject_the_invalid_examples() -> None:
+    assert all(is_valid_resident_id(v) for v in VALID_IDS)
+    assert not any(is_valid_resident_id(v) for v in INVALID_IDS)
+    assert all(is_valid_uscc(v) for v in VALID_USCC)
+    assert not any(is_valid_uscc(v) for v in INVALID_USCC)
+    assert [is_valid_mobile(v) for v in MOBILES] == [True, True, True, False, False, False, False]
+    assert [is_valid_admin_code(v) for v in ADMIN_CODES] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert is_valid_admin_code("3604", lengths=(2, 4, 6), prefixes=("3604",))
+    assert not is_valid_admin_code("360101", prefixes=("3604",))
+
+
+def test_masking_keeps_only_the_ends_of_sensitive_values() -> None:
+    assert mask_resident_id("36040419850315123X") == "360404********123X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_name("欧阳娜娜") == "欧*" and mask_name("") == ""
+    assert mask_address("江西省九江市柴桑区沙河街镇") == "江西省九江市****"
+    assert mask_value("1234", "resident_id") == "****" and mask_value(None, "phone") is None
+    assert mask_value("张伟", None) == "张伟"
+
+
+@pytest.mark.spark
+def test_spark_validators_and_masks_agree_with_python_on_every_example(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from lakehub.quality_rules.cn_spark import admin_code_valid, mobile_valid, resident_id_valid, uscc_valid
+    from lakehub.quality_rules.masking import mask_column
+
+    values = [*ALL_VALUES, *_random_codes(150), "张伟", "江西省九江市柴桑区", "欧", None]
+    frame = spark.createDataFrame([(v,) for v in values], "value string")
+    checks = {
+        "id": resident_id_valid("value", F.lit(TODAY)),
+        "uscc": uscc_valid("value"),
+        "mobile": mobile_valid("value"),
+        "admin": admin_code_valid("value"),
+        "admin_prefix": admin_code_valid("value", (2, 4, 6), ("3604",)),
+        **{
+            f"mask_{kind}": mask_column(F.col("value"), kind)
+            for kind in ("resident_id", "phone", "name", "address")
+        },
+    }
+    rows = frame.select("value", *[c.alias(n) for n, c in checks.items()]).collect()
+    for row in rows:
+        value = row["value"]
+        if value is None:
+            assert all(row[n] is (None if n.startswith("mask_") else False) for n in checks), (
+                "null: invalid, unmasked"
+            )
+            continue
+        expected = {
+            "id": is_valid_resident_id(value),
+            "uscc": is_valid_uscc(value),
+            "mobile": is_valid_mobile(value),
+            "admin": is_valid_admin_code(value),
+            "admin_prefix": is_valid_admin_code(value, lengths=(2, 4, 6), prefixes=("3604",)),
+            **{f"mask_{k}": mask_value(value, k) for k in SENSITIVITIES},
+        }
+        assert {n: row[n] for n in checks} == expected, value
