@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from lakehub.quality_rules.compiled import CompileContext, GroupCheck, RowCheck
-from lakehub.quality_rules.kwargs import ColumnMapKwargs, MulticolumnKwargs
+from lakehub.quality_rules.kwargs import ColumnMapKwargs, CountRange, MulticolumnKwargs, NeedsABound
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -65,19 +65,13 @@ def compile_not_null(kwargs: NotNullKwargs, context: CompileContext) -> RowCheck
     return RowCheck(unexpected=column(kwargs.column).isNull(), element=F.lit(True), sample_columns=())
 
 
-class BetweenKwargs(ColumnMapKwargs):
+class BetweenKwargs(ColumnMapKwargs, NeedsABound):
     """Values within [min_value, max_value]; numbers, dates and timestamps alike."""
 
     min_value: Bound | None = None
     max_value: Bound | None = None
     strict_min: bool = False
     strict_max: bool = False
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Self:
-        if self.min_value is None and self.max_value is None:
-            raise ValueError("give min_value, max_value or both")
-        return self
 
 
 def compile_between(kwargs: BetweenKwargs, context: CompileContext) -> RowCheck:
@@ -123,17 +117,8 @@ def compile_match_regex(kwargs: MatchRegexKwargs, context: CompileContext) -> Ro
     return value_check(kwargs.column, column(kwargs.column).cast("string").rlike(kwargs.regex))
 
 
-class LengthsBetweenKwargs(ColumnMapKwargs):
+class LengthsBetweenKwargs(ColumnMapKwargs, CountRange):
     """Value lengths (characters) within [min_value, max_value]."""
-
-    min_value: int | None = Field(None, ge=0)
-    max_value: int | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Self:
-        if self.min_value is None and self.max_value is None:
-            raise ValueError("give min_value, max_value or both")
-        return self
 
 
 def compile_lengths_between(kwargs: LengthsBetweenKwargs, context: CompileContext) -> RowCheck:

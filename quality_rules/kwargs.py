@@ -110,3 +110,20 @@ class TableKwargs(ExpectationKwargs):
     """An expectation about the whole table (no columns)."""
 
     supports_row_condition: ClassVar[bool] = False
+
+
+class NeedsABound(BaseModel):
+    """Mixin: at least one of min_value and max_value is given."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        if getattr(self, "min_value", None) is None and getattr(self, "max_value", None) is None:
+            raise ValueError("give min_value, max_value or both")
+        return self
+
+
+class CountRange(NeedsABound):
+    """Mixin: a range of non-negative counts (lengths, rows)."""
+
+    min_value: int | None = Field(None, ge=0)
+    max_value: int | None = Field(None, ge=0)

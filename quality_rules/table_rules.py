@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import CompileContext, TableCheck, TableFacts, TableVerdict
-from lakehub.quality_rules.kwargs import ColumnKwargs, TableKwargs
+from lakehub.quality_rules.kwargs import ColumnKwargs, CountRange, TableKwargs
 
 
-class RowCountKwargs(TableKwargs):
+class RowCountKwargs(TableKwargs, CountRange):
     """The table has between min_value and max_value rows."""
-
-    min_value: int | None = Field(None, ge=0)
-    max_value: int | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Self:
-        if self.min_value is None and self.max_value is None:
-            raise ValueError("give min_value, max_value or both")
-        return self
 
 
 def compile_row_count(kwargs: RowCountKwargs, context: CompileContext) -> TableCheck:
