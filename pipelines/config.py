@@ -92,6 +92,14 @@ class LakehubConfig(_Frozen):
         return self.resolve(self.warehouse)
 
     @property
+    def local_warehouse(self) -> Path | None:
+        """The warehouse as a local folder, or None when it is a remote URI (hdfs://, s3a://, ...)."""
+        warehouse = self.warehouse_path
+        if "://" in warehouse and not warehouse.startswith("file://"):
+            return None
+        return Path(warehouse.removeprefix("file://"))
+
+    @property
     def landing_path(self) -> Path:
         """Absolute landing folder."""
         return Path(self.resolve(self.landing_dir))

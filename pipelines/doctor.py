@@ -93,10 +93,10 @@ def _jars(config: LakehubConfig) -> DoctorCheck:
 
 
 def _warehouse(config: LakehubConfig) -> DoctorCheck:
-    where = config.warehouse_path
-    if "://" in where and not where.startswith("file://"):
+    folder = config.local_warehouse
+    if folder is None:
+        where = config.warehouse_path
         return DoctorCheck("warehouse", CheckOutcome.WARN, f"{where} is remote; checked by Spark only", "")
-    folder = Path(where.removeprefix("file://"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder):

@@ -83,19 +83,17 @@ def delivery_files(config: LakehubConfig, spec: SourceSpec) -> list[Path]:
 
 
 def _staging_dir(config: LakehubConfig) -> Path:
-    warehouse = config.warehouse_path
-    if "://" in warehouse and not warehouse.startswith("file://"):
-        return Path(tempfile.gettempdir()) / "lakehub-staging"
-    return Path(warehouse.removeprefix("file://")) / "_staging"
+    local = config.local_warehouse
+    return local / "_staging" if local is not None else Path(tempfile.gettempdir()) / "lakehub-staging"
 
 
 def _keep_raw_copy(config: LakehubConfig, spec: SourceSpec, path: Path, sha256: str) -> None:
     """Immutable, content-addressed copy of the delivery in the raw tier."""
-    warehouse = config.warehouse_path
-    if "://" in warehouse and not warehouse.startswith("file://"):
-        log.info("raw copy skipped: warehouse %s is not a local path", warehouse)
+    local = config.local_warehouse
+    if local is None:
+        log.info("raw copy skipped: warehouse %s is not a local path", config.warehouse_path)
         return
-    target = Path(config.table_path("raw", spec.id).removeprefix("file://")) / sha256[:16] / path.name
+    target = local / "raw" / spec.id / sha256[:16] / path.name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".partial")
