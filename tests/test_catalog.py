@@ -132,7 +132,7 @@ def test_open_twice_is_a_no_op_that_keeps_data(file_url: str, monkeypatch: pytes
 
 def test_check_reports_the_head_revision(store: CatalogStore) -> None:
     head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
-    assert store.check() == head == "0001"
+    assert store.check() == head == migrate.HEAD_REVISION
 
 
 def test_head_revision_constant_matches_the_migration_scripts() -> None:
