@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven), the Python
+# Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven, PostgreSQL for tests), the Python
 # dependencies from requirements.lock into ./.venv, lakehub itself (editable), and the Delta Lake
 # jars from Maven Central into ./jars/lib so later runs work offline. Safe to rerun.
 set -euo pipefail
@@ -10,6 +10,8 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || missing+=(python3 python3-venv)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+# The test suite starts a throwaway PostgreSQL on loopback to run the catalog tests against it.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"

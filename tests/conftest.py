@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,19 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session = build_spark(make_config(tmp_path_factory.mktemp("spark")), app_name="lakehub-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a PostgreSQL database for catalog tests: LAKEHUB_TEST_POSTGRES_URL, or a loopback server we start."""
+    given = os.environ.get("LAKEHUB_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    from tests.postgres import loopback_postgres
+
+    with loopback_postgres() as url:
+        yield url
 
 
 @pytest.fixture

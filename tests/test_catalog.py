@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,8 +37,6 @@ from lakehub.catalog import (
 from lakehub.catalog.models import CatalogBase
 
 CATALOG_TABLES = {"runs", "datasets", "dataset_columns", "dataset_versions", "alembic_version"}
-# A postgresql+psycopg URL of a scratch database (its catalog tables get dropped) adds a PostgreSQL run.
-POSTGRES_URL = os.environ.get("LAKEHUB_TEST_POSTGRES_URL")
 OL_NAMESPACE = "file:///srv/lakehouse"
 
 
@@ -90,7 +87,7 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"] + (["postgresql"] if POSTGRES_URL else []))
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CatalogStore]:
     """A migrated, empty catalog on each backend under test."""
     if request.param == "sqlite-file":
@@ -98,9 +95,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CatalogSto
     elif request.param == "sqlite-memory":
         url = "sqlite://"
     else:
-        pytest.importorskip("psycopg", reason="PostgreSQL tests need the psycopg driver")
-        assert POSTGRES_URL is not None
-        url = POSTGRES_URL
+        url = request.getfixturevalue("postgres_url")
         _reset_postgres(url)
     with CatalogStore.open(url) as opened:
         yield opened
@@ -149,7 +144,10 @@ def test_catalog_from_a_newer_lakehub_is_refused_with_a_fix(file_url: str) -> No
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(CatalogUnavailableError, match="upgrade lakehub"):
         CatalogStore.open(file_url)
-    with CatalogStore(file_url) as store, pytest.raises(CatalogUnavailableError, match=f"expects {migrate.HEAD_REVISION}"):
+    with (
+        CatalogStore(file_url) as store,
+        pytest.raises(CatalogUnavailableError, match=f"expects {migrate.HEAD_REVISION}"),
+    ):
         store.check()
 
 
