@@ -70,7 +70,9 @@ def validation_record(row: ValidationRow) -> ValidationRecord:
     )
 
 
-def insert_validation(session: Session, values: ValidationValues, now: datetime, where: str) -> ValidationRecord:
+def insert_validation(
+    session: Session, values: ValidationValues, now: datetime, where: str
+) -> ValidationRecord:
     """Store a validation, its rule results and its failing-row issues."""
     run_row(session, values.run_id, where)
     dataset, department = values.dataset, values.department
@@ -209,7 +211,9 @@ def select_rule_history(session: Session, dataset: str, rule_id: str, limit: int
 def known_departments(session: Session) -> list[str]:
     """Departments owning base datasets or named by stored validations and issues, sorted."""
     names = set(session.scalars(select(DatasetRow.department).where(DatasetRow.tier == Tier.BASE.value)))
-    names |= set(session.scalars(select(ValidationRow.department).where(ValidationRow.department.is_not(None))))
+    names |= set(
+        session.scalars(select(ValidationRow.department).where(ValidationRow.department.is_not(None)))
+    )
     names |= set(session.scalars(select(IssueRow.department)))
     return sorted(n for n in names if n)
 
@@ -222,9 +226,7 @@ def check_department(session: Session, department: str) -> str:
     return department
 
 
-def select_issues(
-    session: Session, *, department: str | None, dataset: str | None
-) -> list[IssueRecord]:
+def select_issues(session: Session, *, department: str | None, dataset: str | None) -> list[IssueRecord]:
     """Failing rows of the newest table validation of each dataset, by dataset, source file and row."""
     inner = _ranked(ValidationSubject.TABLE).subquery()
     query = (
@@ -328,7 +330,9 @@ def select_objections(
     if department is not None:
         query = query.where(ObjectionRow.department == department)
     if status is not None:
-        query = query.where(ObjectionRow.status == parse_choice(ObjectionStatus, status, "objection status").value)
+        query = query.where(
+            ObjectionRow.status == parse_choice(ObjectionStatus, status, "objection status").value
+        )
     return [objection_record(row, now) for row in session.scalars(query)]
 
 
@@ -354,7 +358,8 @@ def resolve_objection(
     return objection_record(row, now)
 
 
-
 def has_validations(session: Session, dataset: str) -> bool:
     """Whether validations are stored under exactly this dataset name or file path."""
-    return session.scalar(select(ValidationRow.id).where(ValidationRow.dataset == dataset).limit(1)) is not None
+    return (
+        session.scalar(select(ValidationRow.id).where(ValidationRow.dataset == dataset).limit(1)) is not None
+    )

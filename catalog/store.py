@@ -253,7 +253,11 @@ class CatalogStore:
     ) -> list[ValidationRecord]:
         """The newest `per_dataset` validations of each dataset (or of one), newest first per dataset."""
         with self._transaction() as session:
-            name = datasets.resolve(session, dataset, self.url) if dataset and subject is ValidationSubject.TABLE else dataset
+            name = (
+                datasets.resolve(session, dataset, self.url)
+                if dataset and subject is ValidationSubject.TABLE
+                else dataset
+            )
             return quality.select_latest(session, per_dataset=per_dataset, subject=subject, dataset=name)
 
     def validation_history(self, ref: str, *, limit: int = 50) -> list[ValidationRecord]:

@@ -117,9 +117,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_quality_objections"),
     )
     op.create_index("ix_quality_objections_dataset", "quality_objections", ["dataset"])
-    op.create_index(
-        "ix_quality_objections_department_status", "quality_objections", ["department", "status"]
-    )
+    op.create_index("ix_quality_objections_department_status", "quality_objections", ["department", "status"])
 
 
 def downgrade() -> None:
