@@ -301,7 +301,8 @@ def _quality_targets(
 ) -> list[tuple[str, SourceSpec, Suite]]:
     by_table = {f"base.{spec.table_name}": spec for spec in specs.values()}
     if dataset is not None:
-        name = store.resolve_dataset(dataset)
+        bare = "." not in dataset and "/" not in dataset
+        name = f"base.{dataset}" if bare and f"base.{dataset}" in suites else store.resolve_dataset(dataset)
         if name not in suites or name not in by_table:
             raise PipelineError(
                 f"No rule suite validates {name}. Datasets with a suite: {', '.join(sorted(suites))}. "

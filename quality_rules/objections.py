@@ -1,8 +1,8 @@
 """Quality objections (质量异议): raised on a record's field, routed to the owning department, due in N working days.
 
-The due time is the moment of raising plus `working_days` Monday–Friday days counted on the China
-Standard Time (UTC+8) calendar (default 5, i.e. one working week); public holidays and adjusted working
-weekends (调休) are not modelled. An open objection past its due time is overdue.
+An objection is due by the end (23:59:59 China Standard Time, UTC+8) of the `working_days`-th
+Monday–Friday day after the day it was raised (default 5: "5个工作日内办结"); public holidays and
+adjusted working weekends (调休) are not modelled. An open objection past its due time is overdue.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, cast
 
+from lakehub.catalog import AmbiguousDatasetError
 from lakehub.quality_rules.errors import RuleError
 from lakehub.quality_rules.masking import Sensitivity, mask_value
 
@@ -24,7 +25,7 @@ CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def due_at(raised_at: datetime, working_days: int = DEFAULT_DUE_WORKING_DAYS) -> datetime:
-    """`raised_at` plus `working_days` Monday–Friday days on the China calendar (same time of day), in UTC."""
+    """End of the `working_days`-th Monday–Friday day after `raised_at`'s day on the China calendar, in UTC."""
     if working_days < 1:
         raise RuleError(
             f"The objection deadline must be at least 1 working day, got {working_days}. Fix: pass --due-days 5."
@@ -35,7 +36,7 @@ def due_at(raised_at: datetime, working_days: int = DEFAULT_DUE_WORKING_DAYS) ->
         local += timedelta(days=1)
         if local.weekday() < 5:
             left -= 1
-    return local.astimezone(UTC)
+    return local.replace(hour=23, minute=59, second=59, microsecond=0).astimezone(UTC)
 
 
 def mask_key(dataset: DatasetRecord, key: str) -> str:
@@ -71,10 +72,18 @@ def raise_objection(
     working_days: int = DEFAULT_DUE_WORKING_DAYS,
     now: datetime | None = None,
 ) -> ObjectionRecord:
-    """Open an objection on `dataset` (masked key), routed to its department, due in `working_days`."""
+    """Open an objection on `dataset` (masked key), routed to its department, due in `working_days`.
+
+    A bare name matching several tiers (population: raw, base, quarantine) means the base table.
+    """
     if not key.strip():
         raise RuleError("An objection needs the record's key. Fix: pass --key with the business key value.")
-    target = store.get_dataset(dataset)
+    try:
+        target = store.get_dataset(dataset)
+    except AmbiguousDatasetError as err:
+        if f"base.{dataset}" not in err.candidates:
+            raise
+        target = store.get_dataset(f"base.{dataset}")
     raised = now or datetime.now(UTC)
     record = store.raise_objection(
         target.name,
