@@ -67,17 +67,23 @@ def test_sharing_kpis_are_not_available_and_never_a_number(store: CatalogStore) 
 def test_objection_resolution_time_mean_median_and_overdue(store: CatalogStore) -> None:
     register_base(store, "population")
     ids = [
-        raise_objection(store, "base.population", key="k", field="phone", reason="r", raised_by="u", now=T0).id
+        raise_objection(
+            store, "base.population", key="k", field="phone", reason="r", raised_by="u", now=T0
+        ).id
         for _ in range(4)
     ]
     for objection_id, hours in zip(ids, (2, 4, 12), strict=False):
-        store.resolve_objection(objection_id, resolution="done", resolved_by="x", now=T0 + timedelta(hours=hours))
+        store.resolve_objection(
+            objection_id, resolution="done", resolved_by="x", now=T0 + timedelta(hours=hours)
+        )
     kpi = hub_metrics(store, now=T0 + timedelta(days=10)).get("objection_resolution_hours")
     assert kpi.available and kpi.value == 6.0 and kpi.unit == "h"
     assert kpi.details["median_hours"] == 4.0 and kpi.details["open"] == 1 and kpi.details["overdue"] == 1
 
 
-def test_quality_pass_rate_by_department_and_dimension_uses_the_newest_validation(store: CatalogStore) -> None:
+def test_quality_pass_rate_by_department_and_dimension_uses_the_newest_validation(
+    store: CatalogStore,
+) -> None:
     register_base(store, "population")
     record(store, population_result(bad_ids=0, bad_phones=0), at=T0)
     record(store, population_result(bad_ids=1, bad_phones=0), at=T0 + timedelta(days=1), version=1)

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from lakehub.catalog import CatalogError, CatalogStore, ObjectionNotFoundError, ObjectionStatus, UnknownDepartmentError
+from lakehub.catalog import (
+    CatalogError,
+    CatalogStore,
+    ObjectionNotFoundError,
+    ObjectionStatus,
+    UnknownDepartmentError,
+)
 from lakehub.quality_rules import RuleError
 from lakehub.quality_rules.objections import due_at, raise_objection
 from lakehub.quality_rules.rectify import HEADERS, write_rectification
@@ -84,11 +90,17 @@ def test_report_for_one_department_and_an_unknown_department(store: CatalogStore
 
 def test_sparkline_scales_into_the_box() -> None:
     spark = sparkline([0.0, 50.0, 100.0], floor=0.0)
-    assert spark is not None and spark.points.split()[0] == "0.0,25.0" and spark.points.split()[-1] == "120.0,3.0"
+    assert (
+        spark is not None
+        and spark.points.split()[0] == "0.0,25.0"
+        and spark.points.split()[-1] == "120.0,3.0"
+    )
     assert sparkline([]) is None
 
 
-def test_rectification_list_csv_has_masked_rows_with_source_row_and_fix(store: CatalogStore, tmp_path: Path) -> None:
+def test_rectification_list_csv_has_masked_rows_with_source_row_and_fix(
+    store: CatalogStore, tmp_path: Path
+) -> None:
     record(store, population_result(bad_ids=2, bad_phones=1), at=T0)
     written = write_rectification(store, "区公安分局", tmp_path / "整改清单.csv")
     with (tmp_path / "整改清单.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -96,9 +108,16 @@ def test_rectification_list_csv_has_masked_rows_with_source_row_and_fix(store: C
     assert tuple(rows[0]) == HEADERS and len(rows) == 3 and written.rows == 2
     by_rule = {r[6]: dict(zip(HEADERS, r, strict=True)) for r in rows[1:]}
     ids = by_rule[ID_RULE]
-    assert ids["业务主键（脱敏）"].count("*") == 8 and ids["来源文件"] == "ga_population.csv" and ids["数据行号（不含表头）"] == "2"
+    assert (
+        ids["业务主键（脱敏）"].count("*") == 8
+        and ids["来源文件"] == "ga_population.csv"
+        and ids["数据行号（不含表头）"] == "2"
+    )
     assert ids["字段"] == "id_number" and "身份证原件" in ids["整改建议"] and ids["级别"] == "错误"
-    assert by_rule[PHONE_RULE]["当前值（脱敏）"] == "138***4567" and "11位手机号码" in by_rule[PHONE_RULE]["整改建议"]
+    assert (
+        by_rule[PHONE_RULE]["当前值（脱敏）"] == "138***4567"
+        and "11位手机号码" in by_rule[PHONE_RULE]["整改建议"]
+    )
     raw = (tmp_path / "整改清单.csv").read_text(encoding="utf-8-sig")
     assert ID_MALE_1985 not in raw and ID_FEMALE_1990 not in raw and "1381234567" not in raw
 
@@ -114,7 +133,7 @@ def test_rectification_list_xlsx_and_errors(store: CatalogStore, tmp_path: Path)
     assert empty.rows == 0
     with pytest.raises(UnknownDepartmentError, match="区公安分局"):
         write_rectification(store, "区教育局", tmp_path / "x.csv")
-    with pytest.raises(RuleError, match="Valid extensions: .csv, .xlsx"):
+    with pytest.raises(RuleError, match=r"Valid extensions: \.csv, \.xlsx"):
         write_rectification(store, "区公安分局", tmp_path / "x.pdf")
 
 
@@ -140,12 +159,16 @@ def test_objection_is_masked_routed_due_and_turns_overdue_then_resolves(store: C
         now=T0,
     )
     assert raised.record_key == "360404********0015" and raised.department == "区公安分局"
-    assert raised.status is ObjectionStatus.OPEN and raised.due_at == due_at(T0) == datetime(2026, 11, 9, 15, 59, 59, tzinfo=UTC)
+    assert raised.status is ObjectionStatus.OPEN and raised.due_at == due_at(T0) == datetime(
+        2026, 11, 9, 15, 59, 59, tzinfo=UTC
+    )
     assert not raised.overdue
     (late,) = store.list_objections(status="open", now=T0 + timedelta(days=8))
     assert late.overdue and late.id == raised.id
     assert store.list_objections(department="区住房和城乡建设局") == []
-    done = store.resolve_objection(raised.id, resolution="已核实并更正", resolved_by="公安户政科", now=T0 + timedelta(days=2))
+    done = store.resolve_objection(
+        raised.id, resolution="已核实并更正", resolved_by="公安户政科", now=T0 + timedelta(days=2)
+    )
     assert done.status is ObjectionStatus.RESOLVED and not done.overdue and done.resolved_by == "公安户政科"
     assert store.list_objections(status="open") == []
     with pytest.raises(CatalogError, match="already resolved"):
@@ -164,6 +187,11 @@ def test_objection_on_an_unknown_field_or_status_names_the_valid_ones(store: Cat
 def test_objection_key_of_a_non_sensitive_key_is_kept(store: CatalogStore) -> None:
     register_base(store, "market_entity")
     record_ = raise_objection(
-        store, "base.market_entity", key="91360404MA35XXXX1X", field="entity_name", reason="名称错误", raised_by="u"
+        store,
+        "base.market_entity",
+        key="91360404MA35XXXX1X",
+        field="entity_name",
+        reason="名称错误",
+        raised_by="u",
     )
     assert record_.record_key == "91360404MA35XXXX1X" and record_.department == "区市场监督管理局"

@@ -74,7 +74,11 @@ def test_history_is_kept_and_a_rules_trend_is_queryable(store: CatalogStore) -> 
         record(store, population_result(bad_ids=bad), at=T0 + timedelta(days=day), version=day)
     trend = store.rule_history("base.population", ID_RULE)
     assert [p.unexpected_count for p in trend] == [9, 4, 0]
-    assert [p.delta_version for p in trend] == [0, 1, 2] and [p.success for p in trend] == [False, False, True]
+    assert [p.delta_version for p in trend] == [0, 1, 2] and [p.success for p in trend] == [
+        False,
+        False,
+        True,
+    ]
     history = store.validation_history("population")
     assert [v.delta_version for v in history] == [2, 1, 0]
     latest = store.latest_validations(per_dataset=2)
@@ -83,7 +87,7 @@ def test_history_is_kept_and_a_rules_trend_is_queryable(store: CatalogStore) -> 
 
 def test_recording_a_table_validation_of_an_unknown_dataset_names_close_matches(store: CatalogStore) -> None:
     run_id = store.start_run("quality.run", "quality")
-    with pytest.raises(DatasetNotFoundError, match="base.population"):
+    with pytest.raises(DatasetNotFoundError, match=r"base\.population"):
         record_suite_result(store, population_result(), dataset="base.populaton", run_id=run_id)
 
 
@@ -140,7 +144,10 @@ def test_unknown_department_lists_the_valid_ones(store: CatalogStore) -> None:
 
 def test_rule_pass_rate_uses_counts_and_table_rules_use_success() -> None:
     assert rule_pass_rate(_record(rule(ID_RULE, elements=200, unexpected=50))) == 0.75
-    assert rule_pass_rate(_record(rule("expect_table_row_count_to_be_between", observed="0", success=False))) == 0
+    assert (
+        rule_pass_rate(_record(rule("expect_table_row_count_to_be_between", observed="0", success=False)))
+        == 0
+    )
     assert rule_pass_rate(_record(rule(PHONE_RULE, elements=0, unexpected=0))) == 1.0
 
 

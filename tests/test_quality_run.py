@@ -29,13 +29,17 @@ ID_FOURTH = make_resident_id("360404", date(1980, 5, 5), 9)
 
 
 @pytest.fixture(scope="module")
-def landed(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LakehubConfig, CatalogStore]]:
+def landed(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LakehubConfig, CatalogStore]]:
     """base.population landed once from 4 rows: clean, a gender contradicting the ID, an unknown status, clean."""
     config = make_config(tmp_path_factory.mktemp("quality-run"))
     store = CatalogStore.open(config.effective_catalog_url)
     rows = [
         population_row(),
-        population_row(id_number=ID_FEMALE_1990, name="李娜", birth_date="1990-07-22"),  # 男 vs even 17th digit
+        population_row(
+            id_number=ID_FEMALE_1990, name="李娜", birth_date="1990-07-22"
+        ),  # 男 vs even 17th digit
         population_row(id_number=ID_THIRD, name="王强", birth_date="1970-01-01", status="失踪"),
         population_row(id_number=ID_FOURTH, birth_date="1980-05-05", name="赵敏"),
     ]
@@ -63,11 +67,17 @@ def test_quality_run_stores_results_at_the_delta_version_with_masked_failing_row
     assert set(issues) == {r.rule_id for r in stored.rules if not r.success}
     gender = issues[GENDER_RULE]
     assert gender.record_key == "360404********0023" and gender.source_file == "ga_population.csv"
-    assert gender.source_row == 2 and gender.field == "id_number,gender" and gender.value == "360404********0023|男"
+    assert (
+        gender.source_row == 2
+        and gender.field == "id_number,gender"
+        and gender.value == "360404********0023|男"
+    )
     status = issues[STATUS_RULE]
     assert status.value == "失踪" and status.source_row == 3 and "代码表" in status.suggested_fix
     stored_text = repr(catalog_store.list_issues())
-    assert ID_FEMALE_1990 not in stored_text and ID_THIRD not in stored_text and ID_MALE_1985 not in stored_text
+    assert (
+        ID_FEMALE_1990 not in stored_text and ID_THIRD not in stored_text and ID_MALE_1985 not in stored_text
+    )
 
 
 def test_issue_cap_bounds_the_rows_kept_per_rule(
