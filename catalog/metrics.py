@@ -254,7 +254,7 @@ def catalogue_completeness(store: CatalogStore) -> list[Kpi]:
             details={
                 "complete": len(complete),
                 "datasets": len(datasets),
-                "incomplete": sorted(d.name for d in datasets if d not in complete),
+                "incomplete": sorted({d.name for d in datasets} - {d.name for d in complete}),
             },
         ),
         Kpi(

@@ -208,7 +208,7 @@ def build_report(
 
         raise UnknownDepartmentError(department, store.quality_departments())
     recent = store.latest_validations(per_dataset=2)
-    latest = [v for v in store.latest_validations(per_dataset=1)]
+    latest = store.latest_validations(per_dataset=1)
     by_dataset = {s.group: s for s in compute_scores(recent, "dataset", department=department)}
     datasets = [
         DatasetView(
@@ -244,7 +244,9 @@ def render_report(data: ReportData) -> str:
 
     source = resources.files("lakehub.quality_rules").joinpath(TEMPLATE).read_text(encoding="utf-8")
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(source).render(r=data, spark_width=SPARK_WIDTH, spark_height=SPARK_HEIGHT)
+    return env.from_string(source).render(
+        r=data, spark_width=SPARK_WIDTH, spark_height=SPARK_HEIGHT, history=HISTORY
+    )
 
 
 def write_report(
