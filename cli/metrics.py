@@ -39,5 +39,11 @@ def metrics(json_output: JsonFlag = False) -> None:
                 f"  {kpi.title} · {'部门' if key == 'by_department' else '维度'}: "
                 + ", ".join(f"{g} {v['rate']:.1f}% ({v['passed']}/{v['rules']})" for g, v in table.items())
             )
+        if "overdue" in kpi.details:
+            d = kpi.details
+            console.print(
+                f"  {kpi.title}: 提出 {d['raised']}，已办结 {d['resolved']}，处理中 {d['open']}，"
+                f"超期 {d['overdue']}，中位数 {d['median_hours'] if d['median_hours'] is not None else '—'} h"
+            )
     for n, k in enumerate(found.kpis, start=1):
         console.print(f"[dim][{n}] {k.method}[/]")
