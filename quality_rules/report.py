@@ -162,9 +162,7 @@ def _failing_rules(
     for v in latest:
         for rule in v.rules:
             owner = rule_group(v, rule, "department")
-            if (rule.success and rule.unexpected_count == 0) or (
-                department is not None and owner != department
-            ):
+            if rule.success or (department is not None and owner != department):
                 continue
             history = store.rule_history(v.dataset, rule.rule_id, limit=HISTORY)
             found.append(

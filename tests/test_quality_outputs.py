@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -195,3 +196,21 @@ def test_objection_key_of_a_non_sensitive_key_is_kept(store: CatalogStore) -> No
         raised_by="u",
     )
     assert record_.record_key == "91360404MA35XXXX1X" and record_.department == "区市场监督管理局"
+
+
+def test_department_report_keeps_only_that_departments_failing_rules(store: CatalogStore) -> None:
+    record(store, population_result(bad_ids=3, bad_phones=0), at=T0)
+    template = population_result(bad_ids=4, bad_phones=0)
+    # rules without their own department belong to the dataset's owner
+    housing = replace(template, results=tuple(replace(r, department=None) for r in template.results))
+    record(store, housing, at=T0, dataset="base.housing", department="区住房和城乡建设局")
+    everyone = build_report(store)
+    assert {f.dataset for f in everyone.failing} == {"base.population", "base.housing"}
+    police = build_report(store, department="区公安分局")
+    assert {f.department for f in police.failing} == {
+        "区公安分局"
+    } and police.title == "区公安分局数据质量报告"
+    assert {f.dataset for f in police.failing} == {"base.population"}
+    assert [s.group for s in police.departments] == ["区公安分局"]
+    housing_only = build_report(store, department="区住房和城乡建设局")
+    assert {f.dataset for f in housing_only.failing} == {"base.housing"}
