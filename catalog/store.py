@@ -12,11 +12,19 @@ from typing import Any, Self
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import datasets, runs
+from . import datasets, quality, runs
 from .engine import URL_HINT, create_catalog_engine, parse_url, render_url, scrub
 from .errors import CatalogError, CatalogUnavailableError
 from .migrate import HEAD_REVISION, current_revision, upgrade_to_head
 from .models import VersionRow
+from .quality_records import (
+    IssueRecord,
+    ObjectionRecord,
+    RuleHistoryPoint,
+    ValidationRecord,
+    ValidationSubject,
+    ValidationValues,
+)
 from .records import DatasetRecord, DatasetSpec, RowCounts, RunRecord, RunStatus, VersionRecord
 
 log = logging.getLogger(__name__)
@@ -220,6 +228,114 @@ class CatalogStore:
         """Versions of a dataset, newest first, with the job name and status of each run."""
         with self._transaction() as session:
             return datasets.select_history(session, ref, self.url)
+
+    def record_validation(self, values: ValidationValues) -> ValidationRecord:
+        """Store one validation with its rule results and failing-row issues (history is kept)."""
+        with self._transaction() as session:
+            record = quality.insert_validation(session, values, runs.utc_now(), self.url)
+        log.info(
+            "Recorded validation %d of %s (%s, %d of %d rules failed, %d issues)",
+            record.id,
+            record.dataset,
+            record.outcome,
+            record.rules_failed,
+            record.rules_total,
+            record.issues_recorded,
+        )
+        return record
+
+    def latest_validations(
+        self,
+        *,
+        per_dataset: int = 1,
+        subject: ValidationSubject = ValidationSubject.TABLE,
+        dataset: str | None = None,
+    ) -> list[ValidationRecord]:
+        """The newest `per_dataset` validations of each dataset (or of one), newest first per dataset."""
+        with self._transaction() as session:
+            name = (
+                datasets.resolve(session, dataset, self.url)
+                if dataset and subject is ValidationSubject.TABLE
+                else dataset
+            )
+            return quality.select_latest(session, per_dataset=per_dataset, subject=subject, dataset=name)
+
+    def validation_history(self, ref: str, *, limit: int = 50) -> list[ValidationRecord]:
+        """Validations of a dataset (or of a checked file path), newest first."""
+        with self._transaction() as session:
+            name = ref if quality.has_validations(session, ref) else datasets.resolve(session, ref, self.url)
+            return quality.select_history(session, name, limit)
+
+    def rule_history(self, ref: str, rule_id: str, *, limit: int = 50) -> list[RuleHistoryPoint]:
+        """One rule's results over a dataset's validations, oldest first: its trend."""
+        with self._transaction() as session:
+            name = ref if quality.has_validations(session, ref) else datasets.resolve(session, ref, self.url)
+            return quality.select_rule_history(session, name, rule_id, limit)
+
+    def quality_departments(self) -> list[str]:
+        """Departments known to the catalog (owners of base datasets, validations, issues)."""
+        with self._transaction() as session:
+            return quality.known_departments(session)
+
+    def list_issues(self, *, department: str | None = None, dataset: str | None = None) -> list[IssueRecord]:
+        """Failing rows of each dataset's newest validation; an unknown department lists the valid ones."""
+        with self._transaction() as session:
+            if department is not None:
+                quality.check_department(session, department)
+            name = datasets.resolve(session, dataset, self.url) if dataset is not None else None
+            return quality.select_issues(session, department=department, dataset=name)
+
+    def raise_objection(
+        self,
+        dataset: str,
+        *,
+        record_key: str,
+        field: str,
+        reason: str,
+        raised_by: str,
+        due_at: datetime,
+        raised_at: datetime | None = None,
+    ) -> ObjectionRecord:
+        """Open a quality objection (质量异议) routed to the dataset's owning department; key already masked."""
+        with self._transaction() as session:
+            record = quality.insert_objection(
+                session,
+                dataset=dataset,
+                record_key=record_key,
+                field=field,
+                reason=reason,
+                raised_by=raised_by,
+                raised_at=raised_at or runs.utc_now(),
+                due_at=due_at,
+                where=self.url,
+            )
+        log.info("Objection %d on %s.%s routed to %s", record.id, record.dataset, field, record.department)
+        return record
+
+    def list_objections(
+        self, *, department: str | None = None, status: str | None = None, now: datetime | None = None
+    ) -> list[ObjectionRecord]:
+        """Objections oldest first; overdue is judged at `now` (default: the current time)."""
+        with self._transaction() as session:
+            if department is not None:
+                quality.check_department(session, department)
+            return quality.select_objections(
+                session, department=department, status=status, now=now or runs.utc_now()
+            )
+
+    def resolve_objection(
+        self, objection_id: int, *, resolution: str, resolved_by: str, now: datetime | None = None
+    ) -> ObjectionRecord:
+        """Close an open objection with its resolution."""
+        with self._transaction() as session:
+            return quality.resolve_objection(
+                session,
+                objection_id,
+                resolution=resolution,
+                resolved_by=resolved_by,
+                now=now or runs.utc_now(),
+                where=self.url,
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

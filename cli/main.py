@@ -12,6 +12,7 @@ import typer
 
 from lakehub.catalog import CatalogError
 from lakehub.cli import catalog as catalog_cli
+from lakehub.cli import metrics as metrics_cli
 from lakehub.cli import quality as quality_cli
 from lakehub.cli import sample as sample_cli
 from lakehub.cli import source as source_cli
@@ -31,6 +32,7 @@ app.add_typer(source_cli.app, name="source")
 app.add_typer(sample_cli.app, name="sample")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(quality_cli.app, name="quality")
+app.command("metrics")(metrics_cli.metrics)
 
 DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, CatalogError, RuleError)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

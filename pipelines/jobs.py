@@ -12,14 +12,24 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakehub.catalog import CatalogStore, RunStatus
+from lakehub.catalog import CatalogStore, RunStatus, ValidationSubject
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import LandingResult, delivery_files, ingest_source
 from lakehub.pipelines.sources import SourceSpec, get_source, load_sources
+from lakehub.quality_rules.masking import Sensitivity
+from lakehub.quality_rules.recording import (
+    DEFAULT_ISSUE_CAP,
+    FailingRow,
+    issue_values,
+    record_suite_result,
+    validation_values,
+)
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakehub.quality_rules import Suite, SuiteResult
 
 Progress = Callable[[str, str, int, int], None]
 """progress(phase, item, done, total)."""
@@ -186,3 +196,226 @@ def run_tiers(
             "theme and business models come with the model layer."
         )
     return run_base_tier(config, run_date=run_date, force=force, select=select, progress=progress)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetValidation:
+    """One landed table validated by `quality run` and stored in the catalog."""
+
+    dataset: str
+    department: str
+    delta_version: int | None
+    validation_id: int
+    issues_recorded: int
+    result: SuiteResult
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRun:
+    """What `lakehub quality run` validated, stored and skipped."""
+
+    run_id: str
+    engine: str
+    validations: tuple[DatasetValidation, ...]
+    skipped: tuple[tuple[str, str], ...]
+    """(dataset, reason) of datasets with a suite that could not be validated."""
+    duration_s: float
+
+    @property
+    def passed(self) -> bool:
+        """No rule of severity error failed on any dataset."""
+        return all(v.result.passed for v in self.validations)
+
+
+@dataclass(frozen=True, slots=True)
+class QualityCheck:
+    """What `lakehub quality check` found in a delivered file, and where it was recorded."""
+
+    run_id: str
+    validation_id: int
+    file: str
+    sha256: str
+    result: SuiteResult
+
+
+def _sensitivity(spec: SourceSpec, suite: Suite) -> dict[str, Sensitivity]:
+    """Columns to mask: classified in the source spec or named sensitive by the suite."""
+    found: dict[str, Sensitivity] = {c.name: c.sensitivity for c in spec.columns if c.sensitivity}
+    return {**found, **suite.sensitive}
+
+
+def validate_frame(
+    frame: DataFrame, suite: Suite, *, sensitivity: dict[str, Sensitivity], engine: str
+) -> SuiteResult:
+    """The one switch between validation engines (spark now; gx once the GX engine lands in check_frame)."""
+    from lakehub.quality_rules.check import check_frame
+
+    return check_frame(frame, suite, sensitivity=sensitivity, engine=engine)
+
+
+def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: int) -> list[FailingRow]:
+    """At most `cap` rows per row-level rule from `annotate`'s `_failures`, in source-file row order."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from lakehub.quality_rules.column_rules import column
+    from lakehub.quality_rules.engine_spark import FAILURES, annotate
+
+    meta = [c for c in ("_source_file", "_source_row") if c in frame.columns]
+    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
+    annotated = annotate(frame.select(*[column(c) for c in spec.column_names], *meta), suite)
+    failing = annotated.where(F.size(FAILURES) > 0).select(
+        F.explode(FAILURES).alias("_rule"),
+        *[column(c).cast("string").alias(f"_v{i}") for i, c in enumerate(read)],
+        *meta,
+    )
+    order = [F.col(c) for c in meta] or [F.col(f"_v{i}") for i in range(len(spec.business_key))]
+    picked = failing.withColumn("_n", F.row_number().over(Window.partitionBy("_rule").orderBy(*order))).where(
+        F.col("_n") <= cap
+    )
+    rows = []
+    for row in picked.collect():
+        values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
+        rows.append(
+            FailingRow(
+                rule_id=row["_rule"],
+                key=tuple((k, values[k]) for k in spec.business_key),
+                values=values,
+                source_file=row["_source_file"] if "_source_file" in meta else None,
+                source_row=int(row["_source_row"]) if "_source_row" in meta and row["_source_row"] else None,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
+
+
+def _suites_by_dataset() -> dict[str, Suite]:
+    """Built-in suites keyed by the dataset they validate."""
+    from lakehub.quality_rules import builtin_suite_names, load_builtin_suite
+
+    suites = [load_builtin_suite(name) for name in builtin_suite_names()]
+    return {suite.dataset: suite for suite in suites}
+
+
+def _quality_targets(
+    store: CatalogStore, specs: dict[str, SourceSpec], suites: dict[str, Suite], dataset: str | None
+) -> list[tuple[str, SourceSpec, Suite]]:
+    by_table = {f"base.{spec.table_name}": spec for spec in specs.values()}
+    if dataset is not None:
+        bare = "." not in dataset and "/" not in dataset
+        name = f"base.{dataset}" if bare and f"base.{dataset}" in suites else store.resolve_dataset(dataset)
+        if name not in suites or name not in by_table:
+            raise PipelineError(
+                f"No rule suite validates {name}. Datasets with a suite: {', '.join(sorted(suites))}. "
+                "Fix: name one of them, or add a suite YAML with `dataset: " + name + "`."
+            )
+        return [(name, by_table[name], suites[name])]
+    landed = {d.name for d in store.list_datasets(tier="base")}
+    names = sorted(n for n in suites if n in landed and n in by_table)
+    if not names:
+        raise PipelineError(
+            "No landed base dataset has a rule suite yet. Fix: land data first with `lakehub run` "
+            "(or `lakehub demo`), then rerun `lakehub quality run`."
+        )
+    return [(n, by_table[n], suites[n]) for n in names]
+
+
+def quality_run(
+    config: LakehubConfig,
+    dataset: str | None = None,
+    *,
+    engine: str = "spark",
+    issue_cap: int = DEFAULT_ISSUE_CAP,
+) -> QualityRun:
+    """`lakehub quality run`: validate landed base tables at their current Delta version and store results."""
+    from lakehub.pipelines.delta_io import current_version, table_exists
+
+    if issue_cap < 0:
+        raise PipelineError(
+            f"The issue cap must be 0 or more, got {issue_cap}. Fix: pass e.g. --max-issues 100."
+        )
+    started = time.perf_counter()
+    store = open_catalog(config)
+    targets = _quality_targets(store, registered_sources(config), _suites_by_dataset(), dataset)
+    run_id = store.start_run("quality.run", "quality")
+    done: list[DatasetValidation] = []
+    skipped: list[tuple[str, str]] = []
+    try:
+        spark = spark_factory(config)()
+        for name, spec, suite in targets:
+            path = config.table_path("base", spec.table_name)
+            if not table_exists(spark, path):
+                skipped.append((name, f"no Delta table at {path}; land it with `lakehub ingest {spec.id}`"))
+                continue
+            version = current_version(spark, path)
+            frame = spark.read.format("delta").option("versionAsOf", version).load(path)
+            sensitivity = _sensitivity(spec, suite)
+            result = validate_frame(
+                frame.select(*spec.column_names), suite, sensitivity=sensitivity, engine=engine
+            )
+            failing = (
+                collect_failing_rows(frame, suite, spec, issue_cap) if issue_cap and result.failed else []
+            )
+            issues = issue_values(result, failing, department=spec.department, sensitivity=sensitivity)
+            record = record_suite_result(
+                store,
+                result,
+                dataset=name,
+                run_id=run_id,
+                delta_version=version,
+                engine=engine,
+                issues=issues,
+            )
+            done.append(DatasetValidation(name, spec.department, version, record.id, len(issues), result))
+    except Exception as err:
+        store.finish_run(run_id, RunStatus.FAILED, error=f"quality run failed ({type(err).__name__})")
+        raise
+    details = {
+        "engine": engine,
+        "validations": {v.dataset: v.validation_id for v in done},
+        "skipped": dict(skipped),
+    }
+    store.finish_run(run_id, RunStatus.SUCCEEDED, details=details)
+    return QualityRun(run_id, engine, tuple(done), tuple(skipped), time.perf_counter() - started)
+
+
+def quality_check(
+    config: LakehubConfig, path: Path, suite_ref: str, *, engine: str = "spark"
+) -> QualityCheck:
+    """`lakehub quality check`: stage and standardise a delivery as landing would, validate, record; land nothing."""
+    import tempfile
+
+    from lakehub.pipelines.classify import read_staged, standardise_rows
+    from lakehub.pipelines.intake import stage_file
+    from lakehub.quality_rules import resolve_suite
+    from lakehub.quality_rules.check import dataset_table
+
+    suite = resolve_suite(suite_ref)
+    spec = get_source(registered_sources(config), dataset_table(suite.dataset)[1])
+    with tempfile.TemporaryDirectory(prefix="lakehub-check-") as folder:
+        staged = stage_file(path, spec, Path(folder) / "staged.txt")
+        rows = standardise_rows(read_staged(spark_factory(config)(), staged, spec), spec)
+        result = validate_frame(rows, suite, sensitivity=_sensitivity(spec, suite), engine=engine)
+    store = open_catalog(config)
+    run_id = store.start_run(
+        "quality.check",
+        "quality",
+        source_id=spec.id,
+        input_path=str(path.resolve()),
+        input_sha256=staged.sha256,
+        input_bytes=staged.size_bytes,
+    )
+    record = store.record_validation(
+        validation_values(
+            result,
+            dataset=str(path.resolve()),
+            run_id=run_id,
+            engine=engine,
+            input_sha256=staged.sha256,
+            subject=ValidationSubject.FILE,
+            department=spec.department,
+        )
+    )
+    store.finish_run(
+        run_id, RunStatus.SUCCEEDED, details={"suite": suite.suite, "outcome": result.outcome.value}
+    )
+    return QualityCheck(run_id, record.id, str(path), staged.sha256, result)

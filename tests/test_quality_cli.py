@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lakehub.catalog import CatalogStore, ValidationSubject
 from lakehub.cli.quality import app
 from lakehub.quality_rules import SuiteNotFoundError
 from lakehub.sample_data import generate_sample
@@ -32,7 +33,12 @@ def test_quality_check_json_lists_every_rule_with_the_contract_keys(
     assert ids["column"] == "id_number" and ids["element_count"] == 100 and not ids["success"]
     wrong = sum(1 for d in manifest.defects if d.kind == "id_check_digit")
     assert ids["unexpected_count"] == wrong and all("********" in s for s in ids["sample_unexpected"])
-    assert not (tmp_path / "lakehouse").exists(), "checking a file lands nothing"
+    assert not (tmp_path / "lakehouse" / "base").exists(), "checking a file lands nothing"
+    assert not (tmp_path / "lakehouse" / "quarantine").exists()
+    with CatalogStore.open(f"sqlite:///{tmp_path / 'lakehouse' / '_catalog.db'}") as store:
+        (stored,) = store.latest_validations(subject=ValidationSubject.FILE)
+    assert stored.dataset == str(delivery.resolve()) and stored.input_sha256 and stored.outcome == "failed"
+    assert stored.department == "区公安分局" and len(stored.rules) == 12
 
 
 def test_quality_check_with_an_unknown_suite_fails_before_reading_the_file(tmp_path: Path) -> None:
