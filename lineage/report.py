@@ -83,6 +83,8 @@ class DatasetIO:
     """Output column → the input fields it comes from (outputs only)."""
     quality: tuple[RuleOutcome, ...] = ()
     storage_format: str | None = "delta"
+    null_counts: Mapping[str, int] = field(default_factory=dict)
+    """Nulls per column, where the job measured them (DataQualityMetrics facet)."""
 
 
 @dataclass(frozen=True, slots=True)
