@@ -225,16 +225,16 @@ class EventBuilder:
         if io.row_count is not None or io.quality:
             facets["dataQualityMetrics"] = data_quality_metrics_dataset.DataQualityMetricsDatasetFacet(
                 rowCount=io.row_count,
-                bytes=io.byte_count,
                 columnMetrics={
                     column: data_quality_metrics_dataset.ColumnMetrics(nullCount=count)
                     for column, count in _null_counts(io).items()
                 },
             )
         output_facets: dict[str, OutputDatasetFacet] = {}
-        if io.row_count is not None or io.byte_count is not None:
+        written = io.rows_written if io.rows_written is not None else io.row_count
+        if written is not None or io.byte_count is not None:
             output_facets["outputStatistics"] = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                rowCount=io.row_count, size=io.byte_count
+                rowCount=written, size=io.byte_count
             )
         return OutputDataset(
             namespace=name.namespace, name=name.name, facets=facets, outputFacets=output_facets

@@ -85,6 +85,8 @@ class DatasetIO:
     storage_format: str | None = "delta"
     null_counts: Mapping[str, int] = field(default_factory=dict)
     """Nulls per column, where the job measured them (DataQualityMetrics facet)."""
+    rows_written: int | None = None
+    """Rows this run wrote (OutputStatistics facet); ``row_count`` is the table's size after it."""
 
 
 @dataclass(frozen=True, slots=True)
