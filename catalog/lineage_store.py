@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .models import DatasetRow
 from .models_lineage import (
@@ -130,6 +130,47 @@ class _Projector:
         ).where(LineageColumnEdgeRow.valid_to.is_(None))
         for edge_id, job, target, source, s_field, t_field, since in c.execute(columns):
             self.open_columns.setdefault((job, target), {})[(source, s_field, t_field)] = (edge_id, _aware(since))
+
+    def prepare(self, events: Sequence[StoredEvent]) -> None:
+        """Insert the batch's new jobs and datasets in bulk (one statement each) before projecting."""
+        new_nodes: dict[tuple[str, str], datetime] = {}
+        new_jobs: dict[tuple[str, str], datetime] = {}
+        for stored in events:
+            event = stored.event
+            when = parse_time(str(event["eventTime"]))
+            job = event.get("job")
+            if isinstance(job, Mapping) and (key := (str(job["namespace"]), str(job["name"]))) not in self.jobs:
+                new_jobs.setdefault(key, when)
+            for dataset in _datasets_of(event):
+                key = (str(dataset["namespace"]), str(dataset["name"]))
+                if key not in self.nodes:
+                    new_nodes[key] = min(when, new_nodes.get(key, when))
+        if new_jobs:
+            self.connection.execute(
+                insert(LineageJobRow), [{"namespace": ns, "name": n, "updated_at": t} for (ns, n), t in new_jobs.items()]
+            )
+            self.jobs.update(
+                {(ns, n): i for i, ns, n in self.connection.execute(select(LineageJobRow.id, LineageJobRow.namespace, LineageJobRow.name))}
+            )
+        if new_nodes:
+            rows = []
+            for (namespace, name), when in new_nodes.items():
+                short = self.catalog_names.get((namespace, name)) or short_name_from_path(name)
+                rows.append(
+                    {
+                        "namespace": namespace,
+                        "name": name,
+                        "short_name": short,
+                        "tier": short.partition(".")[0] if short else None,
+                        "fields": [],
+                        "first_seen": when,
+                    }
+                )
+            self.connection.execute(insert(LineageNodeRow), rows)
+            self.nodes.update(
+                {(ns, n): i for i, ns, n in self.connection.execute(select(LineageNodeRow.id, LineageNodeRow.namespace, LineageNodeRow.name))}
+            )
+            self.nodes_created += len(rows)
 
     def node(self, namespace: str, name: str, when: datetime) -> int:
         key = (namespace, name)
@@ -268,11 +309,33 @@ class _Projector:
         for closed, table in ((self.closed_edges, LineageEdgeRow), (self.closed_columns, LineageColumnEdgeRow)):
             for edge_id, when in closed.items():
                 c.execute(update(table).where(table.id == edge_id).values(valid_to=when))
-        for node_id, values in self.node_updates.items():
-            c.execute(update(LineageNodeRow).where(LineageNodeRow.id == node_id).values(**values))
-        for job_id, values in self.job_updates.items():
-            if values:
-                c.execute(update(LineageJobRow).where(LineageJobRow.id == job_id).values(**values))
+        for table, updates in ((LineageNodeRow, self.node_updates), (LineageJobRow, self.job_updates)):
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row_id, values in updates.items():
+                if values:
+                    groups.setdefault(tuple(sorted(values)), []).append({"_id": row_id, **values})
+            for keys, rows in groups.items():
+                statement = (
+                    update(table)
+                    .where(table.id == bindparam("_id"))
+                    .values({key: bindparam(key) for key in keys})
+                    .execution_options(synchronize_session=False)
+                )
+                c.execute(statement, rows)
+
+
+def _datasets_of(event: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """Every dataset an event names: inputs, outputs, a dataset event's dataset, column-lineage sources."""
+    found: list[Mapping[str, Any]] = [d for d in (event.get("inputs") or ()) if isinstance(d, Mapping)]
+    outputs = [d for d in (event.get("outputs") or ()) if isinstance(d, Mapping)]
+    found.extend(outputs)
+    if isinstance(event.get("dataset"), Mapping):
+        found.append(event["dataset"])
+    for output in outputs:
+        lineage = (output.get("facets") or {}).get("columnLineage") or {}
+        for spec in (lineage.get("fields") or {}).values():
+            found.extend(item for item in (spec or {}).get("inputFields") or () if isinstance(item, Mapping))
+    return found
 
 
 def _aware(when: datetime) -> datetime:
@@ -362,6 +425,7 @@ def store_events(connection: Connection, events: Sequence[StoredEvent]) -> Proje
     """Append events to the log and project them into the graph, within the caller's transaction."""
     projector = _Projector(connection)
     projector.load()
+    projector.prepare(events)
     now = datetime.now(UTC)
     rows = []
     for stored in events:

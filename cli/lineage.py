@@ -115,10 +115,13 @@ def asset_map(
     json_output: JsonFlag = False,
 ) -> None:
     """The data-asset map (数据资产地图): one self-contained HTML file, or Graphviz dot / Mermaid for docs."""
-    from lakehub.lineage.asset_map import write_asset_map
+    from lakehub.lineage.asset_map import render_asset_map, write_asset_map
 
+    if str(out) == "-" and output_format != "html":
+        print(render_asset_map(config().effective_catalog_url, output_format).text, end="")
+        return
     report = write_asset_map(config().effective_catalog_url, out, output_format)
     if json_output:
         print_json(report)
-    elif str(out) != "-":
+    else:
         console.print(f"数据资产地图：{report.datasets} 个数据集、{report.edges} 条血缘 → {report.path}")
