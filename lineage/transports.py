@@ -106,6 +106,15 @@ class CatalogTransport:
             LineageRepository(self._store).add_events([to_stored(event)])
 
 
+class _PendingFailed(Exception):
+    """Pending events could not be delivered; these are still waiting."""
+
+    def __init__(self, events: list[Event], error: Exception) -> None:
+        super().__init__(str(error))
+        self.events = events
+        self.error = error
+
+
 @dataclass(frozen=True, slots=True)
 class TransportProblem:
     """A delivery that failed; the event waits in ``pending``."""
@@ -158,34 +167,33 @@ class TransportEmitter:
         self.send(event)
 
     def send(self, event: Event) -> None:
-        """Deliver one event to every transport (after any events still pending for it)."""
+        """Deliver one event to every transport, after the events still pending for it (order kept)."""
         for transport in self.transports:
-            self.retry_pending(transport)
             try:
+                self.retry_pending(transport)
                 transport.send(event)
                 self.sent += 1
+            except _PendingFailed as failed:
+                self._keep(transport, [*failed.events, event], failed.error)
             except Exception as err:
                 self._keep(transport, [event], err)
 
     def retry_pending(self, transport: EventTransport) -> int:
-        """Send the events kept for ``transport``; return how many were delivered."""
+        """Send the events kept for ``transport``; raise _PendingFailed with the rest if one fails."""
         path = self._pending_path(transport)
         if path is None or not path.is_file():
             return 0
         with self._lock:
             lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             path.unlink()
-        delivered = 0
         for index, line in enumerate(lines):
             try:
                 transport.send(json.loads(line))
-                delivered += 1
             except Exception as err:
-                self._keep(transport, [json.loads(rest) for rest in lines[index:]], err)
-                break
-        if delivered:
-            log.info("delivered %d pending lineage events to %s", delivered, transport.key)
-        return delivered
+                raise _PendingFailed([json.loads(rest) for rest in lines[index:]], err) from err
+        if lines:
+            log.info("delivered %d pending lineage events to %s", len(lines), transport.key)
+        return len(lines)
 
     def pending_count(self) -> int:
         """Events waiting for a transport that failed."""
