@@ -28,7 +28,9 @@ from typing import Any
 TARGET_S = 0.5
 PRODUCER = "https://github.com/lakehub/lakehub/tree/v0.1.0"
 SCHEMA = "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
-LINEAGE = "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"
+LINEAGE = (
+    "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"
+)
 COLUMNS = ("id_number", "name", "address", "amount")
 WAREHOUSE = "/data/lakehouse"
 
@@ -93,9 +95,20 @@ def generate(datasets: int, edges: int, seed: int) -> tuple[list[dict[str, Any]]
             job = {"namespace": "bench://county", "name": f"model.{tier}.{tier}_{index:05d}"}
             when = start + timedelta(seconds=len(events))
             ins = [{**_dataset(t, i), "facets": _facets(None)} for t, i in inputs]
-            common = {"producer": PRODUCER, "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
+            common = {
+                "producer": PRODUCER,
+                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            }
             events.append(
-                {**common, "eventType": "START", "eventTime": when.isoformat(), "run": {"runId": run_id}, "job": job, "inputs": ins, "outputs": []}
+                {
+                    **common,
+                    "eventType": "START",
+                    "eventTime": when.isoformat(),
+                    "run": {"runId": run_id},
+                    "job": job,
+                    "inputs": ins,
+                    "outputs": [],
+                }
             )
             events.append(
                 {
@@ -153,7 +166,9 @@ def main() -> None:
     lakehub = str(Path(sys.executable).with_name("lakehub"))
     env = {**os.environ, "LAKEHUB_CATALOG_URL": f"sqlite:///{args.work}/_catalog.db"}
     started = time.perf_counter()
-    done = subprocess.run([lakehub, "lineage", "import", str(events_file), "--json"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [lakehub, "lineage", "import", str(events_file), "--json"], env=env, capture_output=True, text=True
+    )
     import_s = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"import failed: {done.stderr or done.stdout}")
@@ -162,11 +177,25 @@ def main() -> None:
     probe = "base.base_00007"
     queries = {
         "impact": _time_cli([lakehub, "lineage", "impact", probe, "--json"], env, args.runs),
-        "impact_column": _time_cli([lakehub, "lineage", "impact", f"{probe}.id_number", "--json"], env, args.runs),
+        "impact_column": _time_cli(
+            [lakehub, "lineage", "impact", f"{probe}.id_number", "--json"], env, args.runs
+        ),
         "downstream": _time_cli([lakehub, "lineage", "downstream", probe, "--json"], env, args.runs),
-        "upstream": _time_cli([lakehub, "lineage", "upstream", "business.business_00042", "--json"], env, args.runs),
+        "upstream": _time_cli(
+            [lakehub, "lineage", "upstream", "business.business_00042", "--json"], env, args.runs
+        ),
         "column_up": _time_cli(
-            [lakehub, "lineage", "column", "business.business_00042.id_number", "--direction", "up", "--json"], env, args.runs
+            [
+                lakehub,
+                "lineage",
+                "column",
+                "business.business_00042.id_number",
+                "--direction",
+                "up",
+                "--json",
+            ],
+            env,
+            args.runs,
         ),
     }
     print(

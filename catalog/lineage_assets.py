@@ -128,7 +128,9 @@ def load_asset_graph(connection: Connection) -> AssetGraph:
             owner=(cat.department if cat is not None else n.owner),
             description=(cat.description if cat is not None else n.description),
             rows=(cat.row_count if cat is not None and cat.row_count is not None else n.row_count),
-            version=(str(cat.current_version) if cat is not None and cat.current_version is not None else n.version),
+            version=(
+                str(cat.current_version) if cat is not None and cat.current_version is not None else n.version
+            ),
             quality_score=score,
             quality_checks=n.quality_total,
             security_level=cat.security_level if cat is not None else None,

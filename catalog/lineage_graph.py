@@ -23,11 +23,13 @@ Direction = Literal["upstream", "downstream"]
 Query = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 """Run SQL with ``:name`` parameters and return all rows."""
 
-CHUNK = 500
+CHUNK = 2000
 """Ids per IN list (SQLite allows 32766 parameters; small lists keep plans simple)."""
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 """How SQLAlchemy stores DateTime in SQLite (compared as text)."""
-LIST_HINT = "Run `lakehub lineage map --format mermaid --out -` or `lakehub catalog list` to see dataset names."
+LIST_HINT = (
+    "Run `lakehub lineage map --format mermaid --out -` or `lakehub catalog list` to see dataset names."
+)
 
 
 class LineageQueryError(CatalogError):
@@ -70,15 +72,6 @@ class Reached:
 
 
 @dataclass(frozen=True, slots=True)
-class Edge:
-    """A traversed edge: ``source`` feeds ``target`` through ``job``."""
-
-    source: str
-    target: str
-    job: str
-
-
-@dataclass(frozen=True, slots=True)
 class LineageResult:
     """The answer of one lineage query."""
 
@@ -87,7 +80,6 @@ class LineageResult:
     level: Literal["dataset", "column"]
     as_of: str | None
     nodes: tuple[Reached, ...]
-    edges: tuple[Edge, ...]
     cycle: bool
     """The walk came back to the root (a cycle through it, or a self-loop)."""
     columns: tuple[Reached, ...] = ()
@@ -99,7 +91,6 @@ class _Walk:
     depth: dict[Any, int] = field(default_factory=dict)
     jobs: dict[Any, set[int]] = field(default_factory=dict)
     via: dict[Any, set[Any]] = field(default_factory=dict)
-    edges: set[tuple[Any, Any, int]] = field(default_factory=set)
     cycle: bool = False
 
 
@@ -135,7 +126,9 @@ class LineageGraph:
         if not rows and "/" in ref:
             rows = [n for n in self._nodes_where("namespace || '/' || name = :ref", {"ref": ref})]
             if not rows and ref.startswith("file:"):
-                rows = self._nodes_where("namespace = 'file' AND name = :ref", {"ref": ref.removeprefix("file:")})
+                rows = self._nodes_where(
+                    "namespace = 'file' AND name = :ref", {"ref": ref.removeprefix("file:")}
+                )
         if not rows and "." not in ref:
             rows = self._nodes_where("short_name LIKE :pattern", {"pattern": f"%.{ref}"})
         if len(rows) == 1:
@@ -146,7 +139,9 @@ class LineageGraph:
                 f"Dataset '{ref}' is ambiguous in the lineage graph: it matches {', '.join(candidates)}. "
                 "Use the full OpenLineage namespace/name."
             )
-        names = [r[0] for r in self._query("SELECT short_name FROM lineage_nodes WHERE short_name IS NOT NULL", {})]
+        names = [
+            r[0] for r in self._query("SELECT short_name FROM lineage_nodes WHERE short_name IS NOT NULL", {})
+        ]
         close = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise LineageQueryError(f"Dataset '{ref}' has no lineage in the catalog.{hint} {LIST_HINT}")
@@ -169,11 +164,9 @@ class LineageGraph:
             )
         return node, column
 
-    def _nodes_where(self, condition: str, params: dict[str, Any]) -> list[Node]:
-        sql = (
-            "SELECT id, namespace, name, short_name, tier, title, owner, fields FROM lineage_nodes WHERE "
-            + condition
-        )
+    def _nodes_where(self, condition: str, params: dict[str, Any], *, fields: bool = True) -> list[Node]:
+        listed = "fields" if fields else "NULL"
+        sql = f"SELECT id, namespace, name, short_name, tier, title, owner, {listed} FROM lineage_nodes WHERE {condition}"
         return [self._node(row) for row in self._query(sql, params)]
 
     @staticmethod
@@ -181,6 +174,8 @@ class LineageGraph:
         import json
 
         fields = row[7]
+        if not fields:
+            return Node(int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6])
         if isinstance(fields, str):
             fields = json.loads(fields)
         names = tuple(str(f.get("name")) for f in fields or () if isinstance(f, dict))
@@ -216,7 +211,6 @@ class LineageGraph:
             depth += 1
             following: list[Any] = []
             for here, there, job in neighbours(frontier):
-                walk.edges.add((here, there, job))
                 if there in roots:
                     walk.cycle = True
                     continue
@@ -230,7 +224,9 @@ class LineageGraph:
             frontier = following
         return walk
 
-    def _dataset_neighbours(self, direction: Direction, as_of: datetime | None) -> Callable[[list[Any]], list[tuple[Any, Any, int]]]:
+    def _dataset_neighbours(
+        self, direction: Direction, as_of: datetime | None
+    ) -> Callable[[list[Any]], list[tuple[Any, Any, int]]]:
         near, far = ("source_id", "target_id") if direction == "downstream" else ("target_id", "source_id")
 
         def step(frontier: list[Any]) -> list[tuple[Any, Any, int]]:
@@ -245,7 +241,9 @@ class LineageGraph:
 
         return step
 
-    def _column_neighbours(self, direction: Direction, as_of: datetime | None) -> Callable[[list[Any]], list[tuple[Any, Any, int]]]:
+    def _column_neighbours(
+        self, direction: Direction, as_of: datetime | None
+    ) -> Callable[[list[Any]], list[tuple[Any, Any, int]]]:
         if direction == "downstream":
             near, near_f, far, far_f = "source_id", "source_field", "target_id", "target_field"
         else:
@@ -280,12 +278,13 @@ class LineageGraph:
         walk = self._walk([root.id], self._dataset_neighbours(direction, instant), depth)
         nodes = self._nodes_by_id(walk.depth)
         reached = tuple(
-            self._reached(nodes[n], None, d, walk.jobs.get(n, set()), [nodes[v].label for v in walk.via.get(n, ())])
+            self._reached(
+                nodes[n], None, d, walk.jobs.get(n, set()), [nodes[v].label for v in walk.via.get(n, ())]
+            )
             for n, d in sorted(walk.depth.items(), key=lambda item: (item[1], nodes[item[0]].label))
             if d > 0
         )
-        edges = self._edges(walk.edges, nodes, direction)
-        return LineageResult(root.label, direction, "dataset", as_of, reached, edges, walk.cycle)
+        return LineageResult(root.label, direction, "dataset", as_of, reached, walk.cycle)
 
     def column(
         self, ref: str, direction: Direction, *, depth: int | None = None, as_of: str | None = None
@@ -330,9 +329,8 @@ class LineageGraph:
             if d > 0
         )
         column_nodes = self._column_reached(columns, nodes)
-        edges = self._edges(datasets.edges, nodes, "downstream")
         return LineageResult(
-            node.label, "downstream", "dataset", as_of, reached, edges, datasets.cycle, column_nodes
+            node.label, "downstream", "dataset", as_of, reached, datasets.cycle, column_nodes
         )
 
     def _fields_with_edges(self, node_id: int) -> list[tuple[int, str]]:
@@ -342,7 +340,13 @@ class LineageGraph:
         return [(node_id, str(r[0])) for r in rows]
 
     def _column_result(
-        self, node: Node, column: str, direction: Direction, walk: _Walk, as_of: str | None, depth: dict[Any, int]
+        self,
+        node: Node,
+        column: str,
+        direction: Direction,
+        walk: _Walk,
+        as_of: str | None,
+        depth: dict[Any, int],
     ) -> LineageResult:
         nodes = self._nodes_by_id({n for n, _ in depth})
         columns = self._column_reached(walk, nodes)
@@ -361,21 +365,8 @@ class LineageGraph:
             )
             for n, d in sorted(by_dataset.items(), key=lambda item: (item[1], nodes[item[0]].label))
         )
-        edges = tuple(
-            sorted(
-                {
-                    Edge(
-                        f"{nodes[a[0]].label}.{a[1]}" if direction == "downstream" else f"{nodes[b[0]].label}.{b[1]}",
-                        f"{nodes[b[0]].label}.{b[1]}" if direction == "downstream" else f"{nodes[a[0]].label}.{a[1]}",
-                        self._job_name(j),
-                    )
-                    for a, b, j in walk.edges
-                },
-                key=lambda e: (e.source, e.target, e.job),
-            )
-        )
         return LineageResult(
-            f"{node.label}.{column}", direction, "column", as_of, columns, edges, walk.cycle, datasets
+            f"{node.label}.{column}", direction, "column", as_of, columns, walk.cycle, datasets
         )
 
     def _column_reached(self, walk: _Walk, nodes: dict[int, Node]) -> tuple[Reached, ...]:
@@ -387,7 +378,9 @@ class LineageGraph:
                 walk.jobs.get((n, f), set()),
                 [f"{nodes[v[0]].label}.{v[1]}" for v in walk.via.get((n, f), ())],
             )
-            for (n, f), d in sorted(walk.depth.items(), key=lambda item: (item[1], nodes[item[0][0]].label, item[0][1]))
+            for (n, f), d in sorted(
+                walk.depth.items(), key=lambda item: (item[1], nodes[item[0][0]].label, item[0][1])
+            )
             if d > 0
         )
 
@@ -413,20 +406,12 @@ class LineageGraph:
             columns=columns,
         )
 
-    def _edges(self, edges: set[tuple[Any, Any, int]], nodes: dict[int, Node], direction: Direction) -> tuple[Edge, ...]:
-        out = set()
-        for here, there, job in edges:
-            source, target = (here, there) if direction == "downstream" else (there, here)
-            if source in nodes and target in nodes:
-                out.add(Edge(nodes[source].label, nodes[target].label, self._job_name(job)))
-        return tuple(sorted(out, key=lambda e: (e.source, e.target, e.job)))
-
     def _nodes_by_id(self, ids: Iterable[int]) -> dict[int, Node]:
         found: dict[int, Node] = {}
         for chunk in _chunks(sorted(set(ids))):
             params = {f"n{i}": node for i, node in enumerate(chunk)}
             marks = ", ".join(f":n{i}" for i in range(len(chunk)))
-            for node in self._nodes_where(f"id IN ({marks})", params):
+            for node in self._nodes_where(f"id IN ({marks})", params, fields=False):
                 found[node.id] = node
         return found
 

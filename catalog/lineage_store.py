@@ -107,15 +107,27 @@ class _Projector:
 
     def load(self) -> None:
         c = self.connection
-        self.nodes = {(ns, n): i for i, ns, n in c.execute(select(LineageNodeRow.id, LineageNodeRow.namespace, LineageNodeRow.name))}
-        self.jobs = {(ns, n): i for i, ns, n in c.execute(select(LineageJobRow.id, LineageJobRow.namespace, LineageJobRow.name))}
+        self.nodes = {
+            (ns, n): i
+            for i, ns, n in c.execute(
+                select(LineageNodeRow.id, LineageNodeRow.namespace, LineageNodeRow.name)
+            )
+        }
+        self.jobs = {
+            (ns, n): i
+            for i, ns, n in c.execute(select(LineageJobRow.id, LineageJobRow.namespace, LineageJobRow.name))
+        }
         self.catalog_names = {
             (ns, n): name
             for name, ns, n in c.execute(select(DatasetRow.name, DatasetRow.ol_namespace, DatasetRow.ol_name))
             if ns is not None and n is not None
         }
         edges = select(
-            LineageEdgeRow.id, LineageEdgeRow.job_id, LineageEdgeRow.target_id, LineageEdgeRow.source_id, LineageEdgeRow.valid_from
+            LineageEdgeRow.id,
+            LineageEdgeRow.job_id,
+            LineageEdgeRow.target_id,
+            LineageEdgeRow.source_id,
+            LineageEdgeRow.valid_from,
         ).where(LineageEdgeRow.valid_to.is_(None))
         for edge_id, job, target, source, since in c.execute(edges):
             self.open_edges.setdefault((job, target), {})[source] = (edge_id, _aware(since))
@@ -129,7 +141,10 @@ class _Projector:
             LineageColumnEdgeRow.valid_from,
         ).where(LineageColumnEdgeRow.valid_to.is_(None))
         for edge_id, job, target, source, s_field, t_field, since in c.execute(columns):
-            self.open_columns.setdefault((job, target), {})[(source, s_field, t_field)] = (edge_id, _aware(since))
+            self.open_columns.setdefault((job, target), {})[(source, s_field, t_field)] = (
+                edge_id,
+                _aware(since),
+            )
 
     def prepare(self, events: Sequence[StoredEvent]) -> None:
         """Insert the batch's new jobs and datasets in bulk (one statement each) before projecting."""
@@ -139,7 +154,10 @@ class _Projector:
             event = stored.event
             when = parse_time(str(event["eventTime"]))
             job = event.get("job")
-            if isinstance(job, Mapping) and (key := (str(job["namespace"]), str(job["name"]))) not in self.jobs:
+            if (
+                isinstance(job, Mapping)
+                and (key := (str(job["namespace"]), str(job["name"]))) not in self.jobs
+            ):
                 new_jobs.setdefault(key, when)
             for dataset in _datasets_of(event):
                 key = (str(dataset["namespace"]), str(dataset["name"]))
@@ -147,13 +165,19 @@ class _Projector:
                     new_nodes[key] = min(when, new_nodes.get(key, when))
         if new_jobs:
             self.connection.execute(
-                insert(LineageJobRow), [{"namespace": ns, "name": n, "updated_at": t} for (ns, n), t in new_jobs.items()]
+                insert(LineageJobRow),
+                [{"namespace": ns, "name": n, "updated_at": t} for (ns, n), t in new_jobs.items()],
             )
             self.jobs.update(
-                {(ns, n): i for i, ns, n in self.connection.execute(select(LineageJobRow.id, LineageJobRow.namespace, LineageJobRow.name))}
+                {
+                    (ns, n): i
+                    for i, ns, n in self.connection.execute(
+                        select(LineageJobRow.id, LineageJobRow.namespace, LineageJobRow.name)
+                    )
+                }
             )
         if new_nodes:
-            rows = []
+            rows: list[dict[str, Any]] = []
             for (namespace, name), when in new_nodes.items():
                 short = self.catalog_names.get((namespace, name)) or short_name_from_path(name)
                 rows.append(
@@ -168,7 +192,12 @@ class _Projector:
                 )
             self.connection.execute(insert(LineageNodeRow), rows)
             self.nodes.update(
-                {(ns, n): i for i, ns, n in self.connection.execute(select(LineageNodeRow.id, LineageNodeRow.namespace, LineageNodeRow.name))}
+                {
+                    (ns, n): i
+                    for i, ns, n in self.connection.execute(
+                        select(LineageNodeRow.id, LineageNodeRow.namespace, LineageNodeRow.name)
+                    )
+                }
             )
             self.nodes_created += len(rows)
 
@@ -212,10 +241,14 @@ class _Projector:
             )
         dataset = event.get("dataset")
         if isinstance(dataset, Mapping):
-            self._describe(self.node(str(dataset["namespace"]), str(dataset["name"]), when), dataset, when, False)
+            self._describe(
+                self.node(str(dataset["namespace"]), str(dataset["name"]), when), dataset, when, False
+            )
         inputs = [self._dataset(d, when, False) for d in event.get("inputs") or () if isinstance(d, Mapping)]
         outputs = [
-            (self._dataset(d, when, state == "COMPLETE"), d) for d in event.get("outputs") or () if isinstance(d, Mapping)
+            (self._dataset(d, when, state == "COMPLETE"), d)
+            for d in event.get("outputs") or ()
+            if isinstance(d, Mapping)
         ]
         if job_id is None or state in NO_EDGE_STATES:
             return
@@ -245,7 +278,13 @@ class _Projector:
         current = self.open_edges.setdefault((job_id, target), {})
         for source in sources - set(current):
             self.new_edges.append(
-                {"job_id": job_id, "source_id": source, "target_id": target, "run_id": run_id, "valid_from": when}
+                {
+                    "job_id": job_id,
+                    "source_id": source,
+                    "target_id": target,
+                    "run_id": run_id,
+                    "valid_from": when,
+                }
             )
             current[source] = (-len(self.new_edges), when)
         if closing:
@@ -256,7 +295,14 @@ class _Projector:
                     del current[source]
 
     def _columns(
-        self, job_id: int, target: int, lineage: Mapping[str, Any], when: datetime, run_id: Any, *, closing: bool
+        self,
+        job_id: int,
+        target: int,
+        lineage: Mapping[str, Any],
+        when: datetime,
+        run_id: Any,
+        *,
+        closing: bool,
     ) -> None:
         wanted: dict[tuple[int, str, str], dict[str, Any]] = {}
         for out_field, spec in (lineage.get("fields") or {}).items():
@@ -292,7 +338,9 @@ class _Projector:
                     del current[key]
 
     @staticmethod
-    def _close(edge_id: int, when: datetime, pending: list[dict[str, Any]], closed: dict[int, datetime]) -> None:
+    def _close(
+        edge_id: int, when: datetime, pending: list[dict[str, Any]], closed: dict[int, datetime]
+    ) -> None:
         """Close a stored edge, or a pending one of this batch (negative id = its position)."""
         if edge_id < 0:
             pending[-edge_id - 1]["valid_to"] = when
@@ -306,18 +354,25 @@ class _Projector:
                 for row in rows:
                     row.setdefault("valid_to", None)
                 c.execute(insert(table), rows)
-        for closed, table in ((self.closed_edges, LineageEdgeRow), (self.closed_columns, LineageColumnEdgeRow)):
+        for closed, table in (
+            (self.closed_edges, LineageEdgeRow),
+            (self.closed_columns, LineageColumnEdgeRow),
+        ):
             for edge_id, when in closed.items():
                 c.execute(update(table).where(table.id == edge_id).values(valid_to=when))
-        for table, updates in ((LineageNodeRow, self.node_updates), (LineageJobRow, self.job_updates)):
+        targets: tuple[tuple[type[LineageNodeRow] | type[LineageJobRow], dict[int, dict[str, Any]]], ...] = (
+            (LineageNodeRow, self.node_updates),
+            (LineageJobRow, self.job_updates),
+        )
+        for target, updates in targets:
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row_id, values in updates.items():
                 if values:
                     groups.setdefault(tuple(sorted(values)), []).append({"_id": row_id, **values})
             for keys, rows in groups.items():
                 statement = (
-                    update(table)
-                    .where(table.id == bindparam("_id"))
+                    update(target)
+                    .where(target.id == bindparam("_id"))
                     .values({key: bindparam(key) for key in keys})
                     .execution_options(synchronize_session=False)
                 )
@@ -389,7 +444,11 @@ def _node_values(dataset: Mapping[str, Any]) -> dict[str, Any]:
     schema = facets.get("schema")
     if isinstance(schema, Mapping) and schema.get("fields"):
         values["fields"] = [
-            {"name": f.get("name"), "type": f.get("type"), "classification": classification.get(str(f.get("name")))}
+            {
+                "name": f.get("name"),
+                "type": f.get("type"),
+                "classification": classification.get(str(f.get("name"))),
+            }
             for f in schema["fields"]
             if isinstance(f, Mapping)
         ]
@@ -412,9 +471,11 @@ def _node_values(dataset: Mapping[str, Any]) -> dict[str, Any]:
     metrics = facets.get("dataQualityMetrics")
     if isinstance(metrics, Mapping) and metrics.get("rowCount") is not None:
         values["row_count"] = int(metrics["rowCount"])
-    assertions = (facets.get("dataQualityAssertions") or (dataset.get("inputFacets") or {}).get("dataQualityAssertions") or {}).get(
-        "assertions"
-    )
+    assertions = (
+        facets.get("dataQualityAssertions")
+        or (dataset.get("inputFacets") or {}).get("dataQualityAssertions")
+        or {}
+    ).get("assertions")
     if assertions:
         values["quality_total"] = len(assertions)
         values["quality_passed"] = sum(1 for a in assertions if a.get("success"))
@@ -434,11 +495,11 @@ def store_events(connection: Connection, events: Sequence[StoredEvent]) -> Proje
         job = event.get("job") if isinstance(event.get("job"), Mapping) else None
         rows.append(
             {
-                "run_id": str(run.get("runId")) if run else None,  # type: ignore[union-attr]  # checked Mapping
+                "run_id": str(run.get("runId")) if run else None,
                 "event_type": event.get("eventType"),
                 "event_time": parse_time(str(event["eventTime"])),
-                "job_namespace": job.get("namespace") if job else None,  # type: ignore[union-attr]  # checked Mapping
-                "job_name": job.get("name") if job else None,  # type: ignore[union-attr]  # checked Mapping
+                "job_namespace": job.get("namespace") if job else None,
+                "job_name": job.get("name") if job else None,
                 "producer": str(event.get("producer", "")),
                 "origin": stored.origin,
                 "payload": stored.text,

@@ -22,7 +22,8 @@ DatasetArg = Annotated[
 ]
 DepthOption = Annotated[int | None, typer.Option("--depth", min=1, help="Hops to follow (default: all).")]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Show the graph as it was on this date (YYYY-MM-DD, end of day UTC).")
+    str | None,
+    typer.Option("--as-of", help="Show the graph as it was on this date (YYYY-MM-DD, end of day UTC)."),
 ]
 
 
@@ -35,7 +36,9 @@ def _query(kind: str, ref: str, **options: object) -> None:
 
 
 @app.command("upstream")
-def upstream(dataset: DatasetArg, depth: DepthOption = None, as_of: AsOfOption = None, json_output: JsonFlag = False) -> None:
+def upstream(
+    dataset: DatasetArg, depth: DepthOption = None, as_of: AsOfOption = None, json_output: JsonFlag = False
+) -> None:
     """Datasets this dataset is built from, with depth and the jobs in between."""
     _query("upstream", dataset, depth=depth, as_of=as_of, json_output=json_output)
 
@@ -50,7 +53,9 @@ def downstream(
 
 @app.command("impact")
 def impact(
-    target: Annotated[str, typer.Argument(help="DATASET or DATASET.COLUMN (e.g. base.population.id_number).")],
+    target: Annotated[
+        str, typer.Argument(help="DATASET or DATASET.COLUMN (e.g. base.population.id_number).")
+    ],
     as_of: AsOfOption = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -61,7 +66,9 @@ def impact(
 @app.command("column")
 def column(
     target: Annotated[str, typer.Argument(help="DATASET.COLUMN, e.g. base.population.id_number.")],
-    direction: Annotated[str, typer.Option("--direction", help="up (where it comes from) or down (where it goes).")] = "up",
+    direction: Annotated[
+        str, typer.Option("--direction", help="up (where it comes from) or down (where it goes).")
+    ] = "up",
     depth: DepthOption = None,
     as_of: AsOfOption = None,
     json_output: JsonFlag = False,
@@ -111,7 +118,9 @@ def export_events(
 @app.command("map")
 def asset_map(
     out: Annotated[Path, typer.Option("--out", help="File to write ('-' for stdout with dot/mermaid).")],
-    output_format: Annotated[str, typer.Option("--format", help="html (interactive map), dot or mermaid.")] = "html",
+    output_format: Annotated[
+        str, typer.Option("--format", help="html (interactive map), dot or mermaid.")
+    ] = "html",
     json_output: JsonFlag = False,
 ) -> None:
     """The data-asset map (数据资产地图): one self-contained HTML file, or Graphviz dot / Mermaid for docs."""

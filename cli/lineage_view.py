@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
-from lakehub.catalog.lineage_graph import LineageResult
+from lakehub.catalog.lineage_graph import LineageResult, Reached
+
+
+def _reached(node: Reached) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "depth": node.depth,
+        "dataset": node.dataset,
+        "column": node.column,
+        "tier": node.tier,
+        "title": node.title,
+        "owner": node.owner,
+        "jobs": list(node.jobs),
+        "via": list(node.via),
+        "columns": list(node.columns),
+    }
 
 
 def result_json(result: LineageResult) -> str:
-    """The result as one JSON document (keys: root, direction, level, as_of, nodes, edges, cycle, columns)."""
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2)
+    """The result as one JSON document (keys: root, direction, level, as_of, cycle, nodes, columns)."""
+    document = {
+        "root": result.root,
+        "direction": result.direction,
+        "level": result.level,
+        "as_of": result.as_of,
+        "cycle": result.cycle,
+        "nodes": [_reached(n) for n in result.nodes],
+        "columns": [_reached(c) for c in result.columns],
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def print_result(result: LineageResult, json_output: bool) -> None:

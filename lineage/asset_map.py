@@ -88,7 +88,11 @@ def layout(graph: AssetGraph) -> dict[str, tuple[float, float]]:
 
 
 def _plain(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+    return (
+        dataclasses.asdict(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type)
+        else value
+    )
 
 
 def map_data(graph: AssetGraph) -> dict[str, Any]:
@@ -129,7 +133,11 @@ def _dot_label(*lines: str) -> str:
 
 def render_dot(graph: AssetGraph) -> str:
     """Graphviz dot: one cluster per tier lane, edges labelled with their jobs."""
-    lines = ["digraph lakehub_lineage {", "  rankdir=LR;", '  node [shape=box, style="rounded,filled", fillcolor="#eef5ff"];']
+    lines = [
+        "digraph lakehub_lineage {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fillcolor="#eef5ff"];',
+    ]
     for lane in LANES:
         members = [n for n in graph.nodes if lane_of(n.tier) == lane]
         if not members:
@@ -171,7 +179,9 @@ def render(graph: AssetGraph, output_format: str) -> str:
     """The map in ``output_format`` (html, dot or mermaid)."""
     renderers = {"html": render_html, "dot": render_dot, "mermaid": render_mermaid}
     if output_format not in renderers:
-        raise LineageError(f"--format {output_format!r} is not valid. Valid values are: {', '.join(FORMATS)}.")
+        raise LineageError(
+            f"--format {output_format!r} is not valid. Valid values are: {', '.join(FORMATS)}."
+        )
     return renderers[output_format](graph)
 
 
@@ -181,11 +191,17 @@ def render_asset_map(catalog_url: str, output_format: str = "html") -> RenderedM
     from lakehub.catalog.lineage_assets import asset_graph
 
     if output_format not in FORMATS:
-        raise LineageError(f"--format {output_format!r} is not valid. Valid values are: {', '.join(FORMATS)}.")
+        raise LineageError(
+            f"--format {output_format!r} is not valid. Valid values are: {', '.join(FORMATS)}."
+        )
     with CatalogStore.open(catalog_url) as store:
         graph = asset_graph(store)
     return RenderedMap(
-        render(graph, output_format), output_format, len(graph.nodes), len(graph.edges), len(graph.column_edges)
+        render(graph, output_format),
+        output_format,
+        len(graph.nodes),
+        len(graph.edges),
+        len(graph.column_edges),
     )
 
 

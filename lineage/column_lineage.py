@@ -34,7 +34,9 @@ def derive_sql_lineage(sql: str, inputs: Sequence[str] = ()) -> dict[str, tuple[
     try:
         meta = openlineage_sql.parse([sql], dialect=SQL_DIALECT)
     except Exception as err:  # openlineage-sql raises its own error types from Rust
-        log.warning("openlineage-sql could not parse a model's SQL (%s); no column lineage", type(err).__name__)
+        log.warning(
+            "openlineage-sql could not parse a model's SQL (%s); no column lineage", type(err).__name__
+        )
         return {}
     if meta is None:
         return {}
@@ -47,13 +49,13 @@ def derive_sql_lineage(sql: str, inputs: Sequence[str] = ()) -> dict[str, tuple[
         single = single and _selected_as_is(sql, column.descendant.name)
         lineage[column.descendant.name] = tuple(
             FieldSource(
-                dataset=_short_name(c.origin.qualified_name, inputs),  # type: ignore[union-attr]  # filtered above
+                dataset=_short_name(c.origin.qualified_name, inputs),
                 column=c.name,
                 transformation="DIRECT",
                 subtype="IDENTITY" if single else "TRANSFORMATION",
                 description="derived from SQL by openlineage-sql",
             )
-            for c in sorted(origins, key=lambda c: (c.origin.qualified_name, c.name))  # type: ignore[union-attr]  # filtered above
+            for c in sorted(origins, key=lambda c: (c.origin.qualified_name, c.name))
         )
     return lineage
 
@@ -62,7 +64,7 @@ def _select_items(sql: str) -> list[str]:
     """Items of every SELECT list in ``sql`` (split on commas outside parentheses)."""
     items: list[str] = []
     for match in re.finditer(r"\bSELECT\b(.*?)\bFROM\b", sql, flags=re.IGNORECASE | re.DOTALL):
-        depth, current = 0, []
+        depth, current = 0, list[str]()
         for char in match.group(1):
             depth += (char == "(") - (char == ")")
             if char == "," and depth == 0:

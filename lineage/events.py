@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState, set_producer
+from openlineage.client.event_v2 import (
+    InputDataset,
+    Job,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+    set_producer,
+)
 from openlineage.client.facet_v2 import (
     DatasetFacet,
     InputDatasetFacet,
@@ -154,7 +162,9 @@ class EventBuilder:
     def _dataset_facets(self, io: DatasetIO) -> dict[str, DatasetFacet]:
         facets: dict[str, DatasetFacet] = {
             "symlinks": symlinks_dataset.SymlinksDatasetFacet(
-                identifiers=[symlinks_dataset.Identifier(namespace=self.namespace, name=io.name, type=SYMLINK_TYPE)]
+                identifiers=[
+                    symlinks_dataset.Identifier(namespace=self.namespace, name=io.name, type=SYMLINK_TYPE)
+                ]
             )
         }
         if io.columns:
@@ -174,7 +184,9 @@ class EventBuilder:
                 owners=[ownership_dataset.Owner(name=_owner(io.owner), type="DEPARTMENT")]
             )
         if io.version is not None:
-            facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=str(io.version))
+            facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
+                datasetVersion=str(io.version)
+            )
         if io.storage_format:
             facets["storage"] = storage_dataset.StorageDatasetFacet(
                 storageLayer=io.storage_format,
@@ -198,16 +210,21 @@ class EventBuilder:
         input_facets: dict[str, InputDatasetFacet] = {}
         if io.quality:
             input_facets["dataQualityAssertions"] = _assertions(io.quality)
-            input_facets["dataQualityMetrics"] = data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet(
-                rowCount=io.row_count,
-                bytes=io.byte_count,
-                columnMetrics={
-                    column: data_quality_metrics_input_dataset.ColumnMetrics(nullCount=count)
-                    for column, count in _null_counts(io).items()
-                },
+            input_facets["dataQualityMetrics"] = (
+                data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet(
+                    rowCount=io.row_count,
+                    bytes=io.byte_count,
+                    columnMetrics={
+                        column: data_quality_metrics_input_dataset.ColumnMetrics(nullCount=count)
+                        for column, count in _null_counts(io).items()
+                    },
+                )
             )
         return InputDataset(
-            namespace=name.namespace, name=name.name, facets=self._dataset_facets(io), inputFacets=input_facets
+            namespace=name.namespace,
+            name=name.name,
+            facets=self._dataset_facets(io),
+            inputFacets=input_facets,
         )
 
     def _output(
@@ -221,7 +238,8 @@ class EventBuilder:
         if lineage:
             facets["columnLineage"] = _column_lineage(lineage, names, self.namespace)
         if io.quality:
-            facets["dataQualityAssertions"] = _assertions(io.quality)
+            # The spec types assertions as an input facet; on an output they describe what the job wrote.
+            facets["dataQualityAssertions"] = _assertions(io.quality)  # type: ignore[assignment]  # see above
         if io.row_count is not None or io.quality:
             facets["dataQualityMetrics"] = data_quality_metrics_dataset.DataQualityMetricsDatasetFacet(
                 rowCount=io.row_count,
@@ -233,8 +251,10 @@ class EventBuilder:
         output_facets: dict[str, OutputDatasetFacet] = {}
         written = io.rows_written if io.rows_written is not None else io.row_count
         if written is not None or io.byte_count is not None:
-            output_facets["outputStatistics"] = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                rowCount=written, size=io.byte_count
+            output_facets["outputStatistics"] = (
+                output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                    rowCount=written, size=io.byte_count
+                )
             )
         return OutputDataset(
             namespace=name.namespace, name=name.name, facets=facets, outputFacets=output_facets
@@ -245,12 +265,18 @@ def _null_counts(io: DatasetIO) -> dict[str, int]:
     """Null counts per column where a not-null rule measured them."""
     counts = dict(io.null_counts)
     for outcome in io.quality:
-        if outcome.expectation == NULL_EXPECTATION and outcome.column and outcome.unexpected_count is not None:
+        if (
+            outcome.expectation == NULL_EXPECTATION
+            and outcome.column
+            and outcome.unexpected_count is not None
+        ):
             counts.setdefault(outcome.column, outcome.unexpected_count)
     return counts
 
 
-def _assertions(outcomes: Sequence[RuleOutcome]) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
+def _assertions(
+    outcomes: Sequence[RuleOutcome],
+) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=[
             data_quality_assertions_dataset.Assertion(
@@ -260,7 +286,9 @@ def _assertions(outcomes: Sequence[RuleOutcome]) -> data_quality_assertions_data
                 severity=o.severity,
                 description=o.dimension,
                 expected=None if o.element_count is None else "0 unexpected",
-                actual=None if o.unexpected_count is None else f"{o.unexpected_count} unexpected of {o.element_count}",
+                actual=None
+                if o.unexpected_count is None
+                else f"{o.unexpected_count} unexpected of {o.element_count}",
             )
             for o in outcomes
         ]

@@ -87,7 +87,11 @@ def parse_lines(path: Path, validator: SpecValidator | None = None) -> Iterator[
             problems = validator.problems(event)
             if problems:
                 shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_SHOWN])
-                more = f" (+{len(problems) - MAX_PROBLEMS_SHOWN} more)" if len(problems) > MAX_PROBLEMS_SHOWN else ""
+                more = (
+                    f" (+{len(problems) - MAX_PROBLEMS_SHOWN} more)"
+                    if len(problems) > MAX_PROBLEMS_SHOWN
+                    else ""
+                )
                 yield LineProblem(number, f"not a valid OpenLineage event: {shown}{more}")
                 continue
             yield ParsedLine(number, event, text)

@@ -25,6 +25,10 @@ def query_lineage(
             return graph.impact(ref, as_of=as_of)
         if kind == "column":
             if direction not in ("up", "down"):
-                raise LineageQueryError(f"--direction {direction!r} is not valid. Valid values are: up, down.")
-            return graph.column(ref, "upstream" if direction == "up" else "downstream", depth=depth, as_of=as_of)
+                raise LineageQueryError(
+                    f"--direction {direction!r} is not valid. Valid values are: up, down."
+                )
+            return graph.column(
+                ref, "upstream" if direction == "up" else "downstream", depth=depth, as_of=as_of
+            )
         return graph.walk(ref, kind, depth=depth, as_of=as_of)

@@ -14,7 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SPEC_DIR = Path(__file__).resolve().parent / "spec"
+SPEC_DIR = Path(__file__).resolve().parent / "openlineage_spec"
+"""The official OpenLineage JSON schemas (copied from shared/reference/openlineage-spec, Apache-2.0)."""
 EVENT_DEFS = ("RunEvent", "DatasetEvent", "JobEvent")
 
 
@@ -82,7 +83,6 @@ class SpecValidator:
                 for error in validator.iter_errors(facet)
             )
         return found
-
 
     def _facet_validator(self, facet: Any) -> Any:
         """Validator for the definition a facet's ``_schemaURL`` names, in the local spec file."""

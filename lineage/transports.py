@@ -58,7 +58,9 @@ class FileTransport:
 class HttpTransport:
     """POSTs events to an OpenLineage endpoint (``<url>/api/v1/lineage``) with openlineage-python."""
 
-    def __init__(self, url: str, *, endpoint: str = "api/v1/lineage", timeout: float = 5.0, retries: int = 2) -> None:
+    def __init__(
+        self, url: str, *, endpoint: str = "api/v1/lineage", timeout: float = 5.0, retries: int = 2
+    ) -> None:
         from openlineage.client.transport.http import HttpConfig
         from openlineage.client.transport.http import HttpTransport as OpenLineageHttp
 
@@ -71,7 +73,9 @@ class HttpTransport:
             "allowed_methods": ["HEAD", "POST"],
         }
         self.url = url
-        self._transport = OpenLineageHttp(HttpConfig(url=url, endpoint=endpoint, timeout=timeout, retry=retry))
+        self._transport = OpenLineageHttp(
+            HttpConfig(url=url, endpoint=endpoint, timeout=timeout, retry=retry)
+        )
         self._lock = threading.Lock()
 
     @property

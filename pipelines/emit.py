@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from lakehub.lineage.events import DEFAULT_NAMESPACE, EventBuilder
 from lakehub.lineage.report import LineageEmitter
-from lakehub.lineage.transports import CatalogTransport, EventTransport, FileTransport, HttpTransport, TransportEmitter
+from lakehub.lineage.transports import (
+    CatalogTransport,
+    EventTransport,
+    FileTransport,
+    HttpTransport,
+    TransportEmitter,
+)
 from lakehub.pipelines.config import LakehubConfig, TransportSettings
 
 if TYPE_CHECKING:
@@ -17,7 +23,9 @@ PENDING_DIR = "_lineage"
 """Folder in the warehouse where events a transport could not take wait for the next attempt."""
 
 
-def _transport(config: LakehubConfig, settings: TransportSettings, store: CatalogStore | None) -> EventTransport:
+def _transport(
+    config: LakehubConfig, settings: TransportSettings, store: CatalogStore | None
+) -> EventTransport:
     if settings.kind == "file":
         return FileTransport(Path(config.resolve(settings.path or "")))
     if settings.kind == "http":

@@ -30,7 +30,9 @@ from lakehub.pipelines.sources import SourceSpec
 
 log = logging.getLogger(__name__)
 
-STANDARDISED = "标准化：全角转半角、去空白、哨兵值置空、按类型解析（身份证15→18位、日期、金额元/万元、手机号、经纬度）"
+STANDARDISED = (
+    "标准化：全角转半角、去空白、哨兵值置空、按类型解析（身份证15→18位、日期、金额元/万元、手机号、经纬度）"
+)
 DIMENSIONS = {"not_null": "完整性", "type": "规范性", "unique": "一致性"}
 
 
@@ -65,7 +67,9 @@ def landing_quality(spec: SourceSpec, rows_read: int, reasons: Mapping[str, int]
     outcomes: list[RuleOutcome] = []
     for column in spec.columns:
         if column.required or column.name in spec.business_key:
-            missing = reasons.get(f"REQUIRED_MISSING:{column.name}", 0) + reasons.get(f"KEY_MISSING:{column.name}", 0)
+            missing = reasons.get(f"REQUIRED_MISSING:{column.name}", 0) + reasons.get(
+                f"KEY_MISSING:{column.name}", 0
+            )
             outcomes.append(
                 RuleOutcome(
                     "expect_column_values_to_not_be_null",
@@ -214,8 +218,14 @@ class LandingLineage:
             log.exception("lineage START of %s failed; landing goes on", run_id)
 
     def complete(
-        self, run_id: str, *, rows_read: int = 0, rows_written: int = 0, quarantined: int = 0,
-        reasons: Mapping[str, int] | None = None, wrote: bool = True,
+        self,
+        run_id: str,
+        *,
+        rows_read: int = 0,
+        rows_written: int = 0,
+        quarantined: int = 0,
+        reasons: Mapping[str, int] | None = None,
+        wrote: bool = True,
     ) -> None:
         """The landing succeeded (``wrote`` False: skipped, nothing written)."""
         try:

@@ -31,7 +31,9 @@ def official_spec_dir() -> Path:
     for candidate in candidates:
         if candidate is not None and (candidate / "OpenLineage.json").is_file():
             return candidate
-    pytest.fail("The official OpenLineage spec (shared/reference/openlineage-spec) is not beside the repository.")
+    pytest.fail(
+        "The official OpenLineage spec (shared/reference/openlineage-spec) is not beside the repository."
+    )
 
 
 def official_validator() -> SpecValidator:

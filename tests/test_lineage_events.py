@@ -22,7 +22,9 @@ POPULATION = DatasetIO(
     owner="区公安分局",
     quality=(
         RuleOutcome("expect_column_values_to_not_be_null", "id_number", True, 100, 0, "error", "完整性"),
-        RuleOutcome("expect_column_values_to_be_valid_cn_resident_id", "id_number", False, 100, 4, "error", "准确性"),
+        RuleOutcome(
+            "expect_column_values_to_be_valid_cn_resident_id", "id_number", False, 100, 4, "error", "准确性"
+        ),
     ),
 )
 PERSON = DatasetIO(
@@ -89,7 +91,10 @@ def test_complete_event_carries_the_required_facets() -> None:
     source = event["inputs"][0]
     assert source["namespace"] == "file" and source["name"] == "/data/lakehouse/base/population"
     assert source["facets"]["version"]["datasetVersion"] == "3"
-    assert [a["success"] for a in source["inputFacets"]["dataQualityAssertions"]["assertions"]] == [True, False]
+    assert [a["success"] for a in source["inputFacets"]["dataQualityAssertions"]["assertions"]] == [
+        True,
+        False,
+    ]
     assert source["inputFacets"]["dataQualityMetrics"]["columnMetrics"]["id_number"]["nullCount"] == 0
     tags = {(t["key"], t.get("field")): t["value"] for t in source["facets"]["tags"]["tags"]}
     assert tags[("classification", "id_number")] == "resident_id" and tags[("title", None)] == "户籍人口"
@@ -110,9 +115,13 @@ def test_complete_event_carries_the_required_facets() -> None:
 
 
 def test_declared_column_lineage_wins_over_sql_and_keeps_masking() -> None:
-    declared = {"id_masked": (FieldSource("base.population", "id_number", "DIRECT", "TRANSFORMATION", masking=True),)}
+    declared = {
+        "id_masked": (FieldSource("base.population", "id_number", "DIRECT", "TRANSFORMATION", masking=True),)
+    }
     output = DatasetIO("business.mart", "/data/lakehouse/business/mart", column_lineage=declared)
-    event = event_to_dict(EventBuilder().build("COMPLETE", _run(source_code="def model(): ..."), [POPULATION], [output]))
+    event = event_to_dict(
+        EventBuilder().build("COMPLETE", _run(source_code="def model(): ..."), [POPULATION], [output])
+    )
     fields = event["outputs"][0]["facets"]["columnLineage"]["fields"]
     assert list(fields) == ["id_masked"]
     assert fields["id_masked"]["inputFields"][0]["transformations"][0]["masking"] is True

@@ -15,9 +15,9 @@ import pytest
 
 from lakehub.catalog.lineage_graph import open_lineage_graph
 from lakehub.lineage.report import JobRun
+from lakehub.lineage.transports import TransportEmitter
 from lakehub.pipelines.config import LakehubConfig, LineageSettings, TransportSettings
 from lakehub.pipelines.emit import lineage_emitter
-from lakehub.lineage.transports import TransportEmitter
 from tests.lineage_helpers import dataset, official_validator
 
 
@@ -111,9 +111,13 @@ def test_unreachable_endpoint_keeps_events_and_delivers_them_once_it_answers(tmp
 
 
 def test_several_transports_at_once_write_the_catalog_and_a_file(tmp_path: Path) -> None:
-    config = _config(tmp_path, TransportSettings(kind="catalog"), TransportSettings(kind="file", path="out/ev.ndjson"))
-    emitter, run = _emit_run(config, tmp_path)
-    lines = [json.loads(line) for line in (tmp_path / "out" / "ev.ndjson").read_text(encoding="utf-8").splitlines()]
+    config = _config(
+        tmp_path, TransportSettings(kind="catalog"), TransportSettings(kind="file", path="out/ev.ndjson")
+    )
+    emitter, _ = _emit_run(config, tmp_path)
+    lines = [
+        json.loads(line) for line in (tmp_path / "out" / "ev.ndjson").read_text(encoding="utf-8").splitlines()
+    ]
     assert [e["eventType"] for e in lines] == ["START", "COMPLETE"]
     with open_lineage_graph(config.effective_catalog_url) as graph:
         result = graph.walk("theme.person", "upstream")

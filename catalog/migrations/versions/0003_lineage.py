@@ -84,10 +84,16 @@ def upgrade() -> None:
             ["job_id"], ["lineage_jobs.id"], name="fk_lineage_edges_job_id_lineage_jobs", ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["source_id"], ["lineage_nodes.id"], name="fk_lineage_edges_source_id_lineage_nodes", ondelete="CASCADE"
+            ["source_id"],
+            ["lineage_nodes.id"],
+            name="fk_lineage_edges_source_id_lineage_nodes",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["target_id"], ["lineage_nodes.id"], name="fk_lineage_edges_target_id_lineage_nodes", ondelete="CASCADE"
+            ["target_id"],
+            ["lineage_nodes.id"],
+            name="fk_lineage_edges_target_id_lineage_nodes",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_lineage_edges"),
     )
@@ -110,7 +116,10 @@ def upgrade() -> None:
         sa.Column("valid_from", UTC_TIMESTAMP, nullable=False),
         sa.Column("valid_to", UTC_TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
-            ["job_id"], ["lineage_jobs.id"], name="fk_lineage_column_edges_job_id_lineage_jobs", ondelete="CASCADE"
+            ["job_id"],
+            ["lineage_jobs.id"],
+            name="fk_lineage_column_edges_job_id_lineage_jobs",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["source_id"],
@@ -127,12 +136,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_lineage_column_edges"),
     )
     op.create_index(
-        "ix_lineage_column_edges_source_id_source_field", "lineage_column_edges", ["source_id", "source_field"]
+        "ix_lineage_column_edges_source_id_source_field",
+        "lineage_column_edges",
+        ["source_id", "source_field"],
     )
     op.create_index(
-        "ix_lineage_column_edges_target_id_target_field", "lineage_column_edges", ["target_id", "target_field"]
+        "ix_lineage_column_edges_target_id_target_field",
+        "lineage_column_edges",
+        ["target_id", "target_field"],
     )
-    op.create_index("ix_lineage_column_edges_job_id_target_id", "lineage_column_edges", ["job_id", "target_id"])
+    op.create_index(
+        "ix_lineage_column_edges_job_id_target_id", "lineage_column_edges", ["job_id", "target_id"]
+    )
 
 
 def downgrade() -> None:
