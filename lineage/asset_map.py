@@ -31,8 +31,9 @@ LANE_TITLES = {
     "business": "业务库 business",
     "external": "其他来源",
 }
-LANE_WIDTH = 340
-ROW_HEIGHT = 64
+LANE_WIDTH = 300
+ROW_HEIGHT = 56
+ROWS_PER_COLUMN = 24
 FORMATS = ("html", "dot", "mermaid")
 
 
@@ -68,14 +69,35 @@ def lanes_in(graph: AssetGraph) -> list[str]:
     return [lane for lane in LANES if any(lane_of(n.tier) == lane for n in graph.nodes)]
 
 
+def _lane_columns(graph: AssetGraph) -> dict[str, int]:
+    """How many sub-columns each used lane needs so that no column is taller than ROWS_PER_COLUMN."""
+    counts = {lane: sum(1 for n in graph.nodes if lane_of(n.tier) == lane) for lane in lanes_in(graph)}
+    return {lane: max(1, math.ceil(count / ROWS_PER_COLUMN)) for lane, count in counts.items()}
+
+
+def lane_starts(graph: AssetGraph) -> dict[str, float]:
+    """x of the first column of each used lane (lanes with many datasets are several columns wide)."""
+    starts: dict[str, float] = {}
+    x = 0.0
+    for lane, columns in _lane_columns(graph).items():
+        starts[lane] = x
+        x += columns * LANE_WIDTH
+    return starts
+
+
 def layout(graph: AssetGraph) -> dict[str, tuple[float, float]]:
-    """(x, y) of every dataset: x by tier lane, y ordered by the mean y of its upstream datasets."""
+    """(x, y) of every dataset: x by tier lane, y ordered by the mean y of its upstream datasets.
+
+    A lane with more than ROWS_PER_COLUMN datasets wraps into side-by-side columns, which keeps the
+    map close to screen proportions (and its labels legible) at a few hundred datasets.
+    """
     upstream: dict[str, list[str]] = {}
     for edge in graph.edges:
         if edge.source != edge.target:
             upstream.setdefault(edge.target, []).append(edge.source)
     position: dict[str, tuple[float, float]] = {}
-    for index, lane in enumerate(lanes_in(graph)):
+    starts = lane_starts(graph)
+    for lane, start in starts.items():
         members = [n.id for n in graph.nodes if lane_of(n.tier) == lane]
 
         def weight(name: str) -> tuple[float, str]:
@@ -83,7 +105,8 @@ def layout(graph: AssetGraph) -> dict[str, tuple[float, float]]:
             return (sum(ys) / len(ys) if ys else math.inf, name)
 
         for row, name in enumerate(sorted(members, key=weight)):
-            position[name] = (index * LANE_WIDTH, row * ROW_HEIGHT)
+            column, row_in_column = divmod(row, ROWS_PER_COLUMN)
+            position[name] = (start + column * LANE_WIDTH, row_in_column * ROW_HEIGHT)
     return position
 
 
@@ -100,10 +123,7 @@ def map_data(graph: AssetGraph) -> dict[str, Any]:
     positions = layout(graph)
     return {
         "generated_at": graph.generated_at,
-        "lanes": [
-            {"id": lane, "title": LANE_TITLES[lane], "x": index * LANE_WIDTH}
-            for index, lane in enumerate(lanes_in(graph))
-        ],
+        "lanes": [{"id": lane, "title": LANE_TITLES[lane], "x": x} for lane, x in lane_starts(graph).items()],
         "nodes": [{**_plain(n), "x": positions[n.id][0], "y": positions[n.id][1]} for n in graph.nodes],
         "edges": [_plain(e) for e in graph.edges],
         "column_edges": [_plain(e) for e in graph.column_edges],
