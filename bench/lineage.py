@@ -151,28 +151,47 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lakehub-bench-lineage")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="query the graph a previous run imported into --work (skip import)",
+    )
     args = parser.parse_args()
-
-    shutil.rmtree(args.work, ignore_errors=True)
-    args.work.mkdir(parents=True)
-    started = time.perf_counter()
-    events, shape = generate(args.datasets, args.edges, args.seed)
-    events_file = args.work / "events.ndjson"
-    with events_file.open("w", encoding="utf-8") as out:
-        for event in events:
-            out.write(json.dumps(event, separators=(",", ":")) + "\n")
-    generate_s = time.perf_counter() - started
 
     lakehub = str(Path(sys.executable).with_name("lakehub"))
     env = {**os.environ, "LAKEHUB_CATALOG_URL": f"sqlite:///{args.work}/_catalog.db"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [lakehub, "lineage", "import", str(events_file), "--json"], env=env, capture_output=True, text=True
-    )
-    import_s = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"import failed: {done.stderr or done.stdout}")
-    imported = json.loads(done.stdout)
+    summary = args.work / "import.json"
+    if args.reuse and summary.is_file():
+        previous = json.loads(summary.read_text(encoding="utf-8"))
+        shape, generate_s, import_s, imported = (
+            previous["graph"],
+            previous["generate_s"],
+            previous["import_s"],
+            previous["imported"],
+        )
+    else:
+        shutil.rmtree(args.work, ignore_errors=True)
+        args.work.mkdir(parents=True)
+        started = time.perf_counter()
+        events, shape = generate(args.datasets, args.edges, args.seed)
+        events_file = args.work / "events.ndjson"
+        with events_file.open("w", encoding="utf-8") as out:
+            for event in events:
+                out.write(json.dumps(event, separators=(",", ":")) + "\n")
+        generate_s = time.perf_counter() - started
+        started = time.perf_counter()
+        done = subprocess.run(
+            [lakehub, "lineage", "import", str(events_file), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        import_s = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"import failed: {done.stderr or done.stdout}")
+        imported = json.loads(done.stdout)
+        record = {"graph": shape, "generate_s": generate_s, "import_s": import_s, "imported": imported}
+        summary.write_text(json.dumps(record), encoding="utf-8")
 
     probe = "base.base_00007"
     queries = {

@@ -9,6 +9,7 @@ parents that reach it at that depth.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -75,6 +76,7 @@ class Reached:
 class LineageResult:
     """The answer of one lineage query."""
 
+    query: Literal["upstream", "downstream", "impact", "column"]
     root: str
     direction: Direction
     level: Literal["dataset", "column"]
@@ -284,7 +286,7 @@ class LineageGraph:
             for n, d in sorted(walk.depth.items(), key=lambda item: (item[1], nodes[item[0]].label))
             if d > 0
         )
-        return LineageResult(root.label, direction, "dataset", as_of, reached, walk.cycle)
+        return LineageResult(direction, root.label, direction, "dataset", as_of, reached, walk.cycle)
 
     def column(
         self, ref: str, direction: Direction, *, depth: int | None = None, as_of: str | None = None
@@ -306,7 +308,9 @@ class LineageGraph:
         instant = as_of_instant(as_of)
         if column is not None:
             walk = self._walk([(node.id, column)], self._column_neighbours("downstream", instant), None)
-            return self._column_result(node, column, "downstream", walk, as_of, walk.depth)
+            return dataclasses.replace(
+                self._column_result(node, column, "downstream", walk, as_of, walk.depth), query="impact"
+            )
         datasets = self._walk([node.id], self._dataset_neighbours("downstream", instant), None)
         starts = [(node.id, f) for f in node.fields] or self._fields_with_edges(node.id)
         columns = self._walk(starts, self._column_neighbours("downstream", instant), None)
@@ -330,7 +334,7 @@ class LineageGraph:
         )
         column_nodes = self._column_reached(columns, nodes)
         return LineageResult(
-            node.label, "downstream", "dataset", as_of, reached, datasets.cycle, column_nodes
+            "impact", node.label, "downstream", "dataset", as_of, reached, datasets.cycle, column_nodes
         )
 
     def _fields_with_edges(self, node_id: int) -> list[tuple[int, str]]:
@@ -366,7 +370,7 @@ class LineageGraph:
             for n, d in sorted(by_dataset.items(), key=lambda item: (item[1], nodes[item[0]].label))
         )
         return LineageResult(
-            f"{node.label}.{column}", direction, "column", as_of, columns, walk.cycle, datasets
+            "column", f"{node.label}.{column}", direction, "column", as_of, columns, walk.cycle, datasets
         )
 
     def _column_reached(self, walk: _Walk, nodes: dict[int, Node]) -> tuple[Reached, ...]:
@@ -441,7 +445,12 @@ def open_lineage_graph(url: str) -> Iterator[LineageGraph]:
     import sqlite3
 
     path = sqlite_path(url)
-    if path is not None and Path(path).is_file():
+    if path is not None and not Path(path).is_file():
+        raise LineageQueryError(
+            f"There is no catalog at {path}, so no lineage yet. Fix: run `lakehub demo` or `lakehub run`, "
+            "or `lakehub lineage import EVENTS.ndjson`, or point catalog_url (LAKEHUB_CATALOG_URL) at your catalog."
+        )
+    if path is not None:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
             if connection.execute(

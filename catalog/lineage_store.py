@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 LAKEHUB_SYMLINK_PREFIX = "lakehub://"
 _TIER_PATH = re.compile(r"/(" + "|".join(t.value for t in Tier) + r")/([A-Za-z0-9_]+)/?$")
 CLOSING_STATES = ("COMPLETE",)
+AUTHORITATIVE_FOR_READERS = ("quality_passed", "quality_total")
+"""Node facts a reading job may overwrite: a quality job asserts on what it reads."""
 NO_EDGE_STATES = ("FAIL", "ABORT")
 
 
@@ -98,6 +100,9 @@ class _Projector:
         default_factory=dict
     )
     node_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    node_fills: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """What readers of a dataset said about it: fills gaps only (its writer is authoritative)."""
+    new_nodes: set[int] = field(default_factory=set)
     job_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     new_edges: list[dict[str, Any]] = field(default_factory=list)
     new_columns: list[dict[str, Any]] = field(default_factory=list)
@@ -199,6 +204,7 @@ class _Projector:
                     )
                 }
             )
+            self.new_nodes.update(self.nodes[key] for key in new_nodes)
             self.nodes_created += len(rows)
 
     def node(self, namespace: str, name: str, when: datetime) -> int:
@@ -216,6 +222,7 @@ class _Projector:
                 )
             ).inserted_primary_key[0]  # type: ignore[index]  # insert returns one key
             self.nodes[key] = int(node_id)
+            self.new_nodes.add(int(node_id))
             self.nodes_created += 1
         return self.nodes[key]
 
@@ -269,8 +276,15 @@ class _Projector:
         values = _node_values(dataset)
         if written:
             values["updated_at"] = when
-        if values:
             self.node_updates.setdefault(node_id, {}).update(values)
+            return
+        authoritative = {k: values.pop(k) for k in AUTHORITATIVE_FOR_READERS if k in values}
+        if authoritative:
+            self.node_updates.setdefault(node_id, {}).update(authoritative)
+        if "fields" in values and node_id not in self.new_nodes:
+            del values["fields"]
+        if values:
+            self.node_fills.setdefault(node_id, {}).update(values)
 
     def _edges(
         self, job_id: int, target: int, sources: set[int], when: datetime, run_id: Any, *, closing: bool
@@ -360,6 +374,25 @@ class _Projector:
         ):
             for edge_id, when in closed.items():
                 c.execute(update(table).where(table.id == edge_id).values(valid_to=when))
+        fills: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for node_id, values in self.node_fills.items():
+            fills.setdefault(tuple(sorted(values)), []).append({"_id": node_id, **values})
+        for keys, rows in fills.items():
+            columns = LineageNodeRow.__table__.c
+            statement = (
+                update(LineageNodeRow)
+                .where(LineageNodeRow.id == bindparam("_id"))
+                .values(
+                    {
+                        key: bindparam(key)
+                        if key == "fields"
+                        else func.coalesce(columns[key], bindparam(key))
+                        for key in keys
+                    }
+                )
+                .execution_options(synchronize_session=False)
+            )
+            c.execute(statement, rows)
         targets: tuple[tuple[type[LineageNodeRow] | type[LineageJobRow], dict[int, dict[str, Any]]], ...] = (
             (LineageNodeRow, self.node_updates),
             (LineageJobRow, self.job_updates),

@@ -24,8 +24,9 @@ def _reached(node: Reached) -> dict[str, Any]:
 
 
 def result_json(result: LineageResult) -> str:
-    """The result as one JSON document (keys: root, direction, level, as_of, cycle, nodes, columns)."""
+    """The result as one JSON document (keys: query, root, direction, level, as_of, cycle, nodes, columns)."""
     document = {
+        "query": result.query,
         "root": result.root,
         "direction": result.direction,
         "level": result.level,
@@ -45,7 +46,7 @@ def print_result(result: LineageResult, json_output: bool) -> None:
     from lakehub.cli.output import console, print_table
 
     titles = {"upstream": "上游", "downstream": "下游"}
-    heading = f"{result.root} 的{'影响范围' if result.columns and result.level == 'dataset' else titles[result.direction]}"
+    heading = f"{result.root} 的{'影响范围' if result.query == 'impact' else titles[result.direction]}"
     if result.as_of:
         heading += f"（截至 {result.as_of}）"
     rows: list[list[Any]] = [
@@ -61,7 +62,7 @@ def print_result(result: LineageResult, json_output: bool) -> None:
         for n in result.nodes
     ]
     print_table(heading, ["深度", "名称", "层级", "标题", "责任部门", "经由作业", "涉及列"], rows)
-    if result.columns and result.level == "dataset":
+    if result.columns and result.query == "impact" and result.level == "dataset":
         print_table(
             "受影响的列",
             ["深度", "列", "责任部门", "经由作业", "来自"],

@@ -227,3 +227,37 @@ def test_cli_lineage_errors_are_one_line_with_exit_2(
     )
     assert done.returncode == 2
     assert "has no lineage" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_writer_of_a_dataset_owns_its_description_readers_only_fill_gaps(
+    repo: LineageRepository, url: str, tmp_path: Path
+) -> None:
+    import uuid
+
+    from lakehub.catalog.lineage_store import to_stored
+    from lakehub.lineage.events import event_to_dict
+    from lakehub.lineage.report import JobRun
+    from tests.lineage_helpers import dataset
+
+    builder, root = EventBuilder(), tmp_path / "lakehouse"
+    landed = dataset("base.population", root, owner="区公安分局")
+    land = JobRun(str(uuid.uuid4()), "ingest.population", "INGEST")
+    read_as = dataset("base.population", root, ("id_number",), owner="区数据局")
+    model = JobRun(str(uuid.uuid4()), "model.theme.p", "MODEL")
+    events = [
+        builder.build("COMPLETE", land, [dataset("raw.population", root)], [landed]),
+        builder.build(
+            "COMPLETE",
+            model,
+            [read_as, dataset("base.unknown_owner", root, owner="区民政局")],
+            [dataset("theme.p", root)],
+        ),
+    ]
+    repo.add_events([to_stored(event_to_dict(e)) for e in events])
+    up = {n.name: n.owner for n in query_lineage(url, "upstream", "theme.p").nodes}
+    assert up == {
+        "base.population": "区公安分局",
+        "base.unknown_owner": "区民政局",
+        "raw.population": "区公安分局",
+    }
+    assert query_lineage(url, "column", "base.population.name", direction="down").nodes == ()
