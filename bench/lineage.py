@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -124,13 +125,21 @@ def generate(datasets: int, edges: int, seed: int) -> tuple[list[dict[str, Any]]
     return events, {"datasets": datasets, "edges": made, "jobs": len(events) // 2, "events": len(events)}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _time_cli(args: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
-    walls = []
+    """Wall and CPU (user + system) time of whole CLI processes; CPU time is what an idle machine's wall would be."""
+    walls, cpus = [], []
     output = ""
     for _ in range(runs):
+        cpu = _children_cpu()
         started = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
         walls.append(time.perf_counter() - started)
+        cpus.append(_children_cpu() - cpu)
         output = done.stdout
     result = json.loads(output)
     return {
@@ -138,10 +147,21 @@ def _time_cli(args: list[str], env: dict[str, str], runs: int) -> dict[str, Any]
         "wall_s_median": round(statistics.median(walls), 3),
         "wall_s_min": round(min(walls), 3),
         "wall_s_max": round(max(walls), 3),
+        "cpu_s_median": round(statistics.median(cpus), 3),
         "nodes": len(result["nodes"]),
         "columns": len(result.get("columns") or ()),
         "max_depth": max((n["depth"] for n in result["nodes"]), default=0),
     }
+
+
+def _python_start(runs: int) -> dict[str, float]:
+    """Wall time of a bare `python -c pass`: how loaded the machine was while measuring."""
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        walls.append(time.perf_counter() - started)
+    return {"wall_s_median": round(statistics.median(walls), 3), "wall_s_min": round(min(walls), 3)}
 
 
 def main() -> None:
@@ -233,6 +253,7 @@ def main() -> None:
                 "queries": queries,
                 "target_impact_s": TARGET_S,
                 "impact_within_target": queries["impact"]["wall_s_median"] <= TARGET_S,
+                "python_start_s": _python_start(args.runs),
                 "load_average": list(os.getloadavg()),
             },
             indent=2,

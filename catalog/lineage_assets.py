@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from .models import ColumnRow, DatasetRow
 from .models_lineage import LineageColumnEdgeRow, LineageEdgeRow, LineageJobRow, LineageNodeRow
+
+if TYPE_CHECKING:
+    from .store import CatalogStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +196,7 @@ def load_asset_graph(connection: Connection) -> AssetGraph:
     )
 
 
-def asset_graph(store: Any) -> AssetGraph:
+def asset_graph(store: CatalogStore) -> AssetGraph:
     """The asset graph of a CatalogStore's catalog."""
     with store._guard(), store.engine.connect() as connection:
         return load_asset_graph(connection)

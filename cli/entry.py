@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,8 +46,6 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         raise _Fallback("--direction only applies to column")
     if args.kind == "impact" and args.depth is not None:
         raise _Fallback("impact takes no --depth")
-    if args.kind not in ("upstream", "downstream", "column") and args.depth is not None:
-        raise _Fallback("no --depth")
     return args
 
 
@@ -66,6 +63,8 @@ def catalog_url(config_path: Path | None, env: dict[str, str] | os._Environ[str]
     data: dict[str, object] = {}
     base = Path.cwd()
     if path is not None:
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as err:

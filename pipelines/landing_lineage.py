@@ -36,7 +36,7 @@ STANDARDISED = (
 DIMENSIONS = {"not_null": "完整性", "type": "规范性", "unique": "一致性"}
 
 
-def _owner_and_columns(spec: SourceSpec, *, typed: bool) -> tuple[ColumnInfo, ...]:
+def _spec_columns(spec: SourceSpec, *, typed: bool) -> tuple[ColumnInfo, ...]:
     return tuple(
         ColumnInfo(
             name=c.name,
@@ -55,7 +55,7 @@ def raw_dataset(config: LakehubConfig, spec: SourceSpec) -> DatasetIO:
         location=config.table_path("raw", spec.id),
         title=f"{spec.title}（原始文件）",
         tier="raw",
-        columns=_owner_and_columns(spec, typed=False),
+        columns=_spec_columns(spec, typed=False),
         owner=spec.department,
         description=f"{spec.department}报送的原始文件（{spec.format}）",
         storage_format=spec.format,
@@ -162,7 +162,7 @@ def landing_outputs(
                 location=record.location,
                 title=record.title,
                 tier=tier,
-                columns=_owner_and_columns(spec, typed=typed)
+                columns=_spec_columns(spec, typed=typed)
                 + tuple(ColumnInfo(m.name, m.data_type, m.title) for m in meta),
                 version=None if record.current_version is None else str(record.current_version),
                 row_count=record.row_count,
