@@ -121,18 +121,20 @@ class LineageGraph:
         self._jobs: dict[int, str] = {}
 
     # -- resolution -------------------------------------------------------------------------
-    def resolve(self, ref: str) -> Node:
-        """The node for ``tier.name``, ``namespace/name`` or a bare name unique among short names."""
-        ref = ref.strip()
+    def _matches(self, ref: str) -> list[Node]:
+        """Nodes a reference names: short name, ``namespace/name`` (or ``file:path``), or a bare name."""
         rows = self._nodes_where("short_name = :ref", {"ref": ref})
         if not rows and "/" in ref:
-            rows = [n for n in self._nodes_where("namespace || '/' || name = :ref", {"ref": ref})]
+            rows = self._nodes_where("namespace || '/' || name = :ref", {"ref": ref})
             if not rows and ref.startswith("file:"):
                 rows = self._nodes_where(
                     "namespace = 'file' AND name = :ref", {"ref": ref.removeprefix("file:")}
                 )
         if not rows and "." not in ref:
             rows = self._nodes_where("short_name LIKE :pattern", {"pattern": f"%.{ref}"})
+        return rows
+
+    def _one(self, ref: str, rows: list[Node]) -> Node:
         if len(rows) == 1:
             return rows[0]
         if rows:
@@ -148,18 +150,22 @@ class LineageGraph:
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise LineageQueryError(f"Dataset '{ref}' has no lineage in the catalog.{hint} {LIST_HINT}")
 
+    def resolve(self, ref: str) -> Node:
+        """The node for ``tier.name``, ``namespace/name`` or a bare name unique among short names."""
+        ref = ref.strip()
+        return self._one(ref, self._matches(ref))
+
     def resolve_column(self, ref: str) -> tuple[Node, str | None]:
         """(node, column) for ``DATASET.COLUMN``; a plain dataset reference gives column None."""
-        try:
-            return self.resolve(ref), None
-        except LineageQueryError as first:
-            dataset, dot, column = ref.strip().rpartition(".")
-            if not dot or not dataset:
-                raise
-            try:
-                node = self.resolve(dataset)
-            except LineageQueryError:
-                raise first from None
+        ref = ref.strip()
+        rows = self._matches(ref)
+        dataset, dot, column = ref.rpartition(".")
+        if rows or not dot or not dataset:
+            return self._one(ref, rows), None
+        parent = self._matches(dataset)
+        if not parent:
+            return self._one(ref, rows), None
+        node = self._one(dataset, parent)
         if node.fields and column not in node.fields and not self._has_column_edges(node.id, column):
             raise LineageQueryError(
                 f"Column '{column}' is not in {node.label}. Its columns: {', '.join(node.fields)}."

@@ -50,7 +50,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.serde import Serde
 
 from .column_lineage import derive_sql_lineage
-from .naming import DatasetName, dataset_name_for_location
+from .naming import DatasetName, dataset_name_for_location, dataset_name_for_table
 from .report import DatasetIO, FieldSource, JobRun, RuleOutcome
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ def _field_dataset(source: FieldSource, names: Mapping[str, DatasetName], namesp
     if "/" in source.dataset or "://" in source.dataset:
         return dataset_name_for_location(source.dataset)
     log.debug("column source %s is not among the job's datasets; naming it in %s", source.dataset, namespace)
-    return DatasetName(namespace, source.dataset)
+    return dataset_name_for_table(namespace, source.dataset)
 
 
 def _column_lineage(

@@ -8,7 +8,7 @@ References between the files resolve locally through a ``referencing`` registry:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,8 @@ from typing import Any
 SPEC_DIR = Path(__file__).resolve().parent / "openlineage_spec"
 """The official OpenLineage JSON schemas (copied from shared/reference/openlineage-spec, Apache-2.0)."""
 EVENT_DEFS = ("RunEvent", "DatasetEvent", "JobEvent")
+FACET_CACHE_SIZE = 20_000
+BASE_FACET_KEYS = ("_producer", "_schemaURL", "_deleted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class SpecValidator:
         }
         self._registry = registry
         self._facet_validators: dict[tuple[str, str], Any] = {}
+        self._facet_results: dict[str, tuple[tuple[str, str], ...]] = {}
 
     @property
     def spec_version(self) -> str:
@@ -65,11 +68,17 @@ class SpecValidator:
         return self._core_id.rstrip("/").split("/")[-2]
 
     def problems(self, event: Mapping[str, Any]) -> list[SpecProblem]:
-        """Every violation of the spec in ``event`` (empty when valid)."""
+        """Every violation of the spec in ``event`` (empty when valid).
+
+        Facets with an official schema are checked against it (results cached by content: producers
+        repeat the same schema facets in event after event); the event itself is checked with those
+        facets reduced to the base-facet keys the core schema looks at, so nothing is checked twice.
+        """
         kind = _event_kind(event)
+        skeleton = _reduce_facets(event, lambda facet: self._facet_validator(facet) is not None)
         found = [
             SpecProblem(_where(error.absolute_path), error.message)
-            for error in self._validators[kind].iter_errors(event)
+            for error in self._validators[kind].iter_errors(skeleton)
         ]
         when = event.get("eventTime")
         if isinstance(when, str) and not _is_datetime(when):
@@ -78,10 +87,14 @@ class SpecValidator:
             validator = self._facet_validator(facet)
             if validator is None:
                 continue
-            found.extend(
-                SpecProblem(f"{path}.{_where(error.absolute_path)}".rstrip("."), error.message)
-                for error in validator.iter_errors(facet)
-            )
+            key = json.dumps(facet, sort_keys=True, default=str)
+            errors = self._facet_results.get(key)
+            if errors is None:
+                errors = tuple((_where(e.absolute_path), e.message) for e in validator.iter_errors(facet))
+                if len(self._facet_results) >= FACET_CACHE_SIZE:
+                    self._facet_results.clear()
+                self._facet_results[key] = errors
+            found.extend(SpecProblem(f"{path}.{where}".rstrip("."), message) for where, message in errors)
         return found
 
     def _facet_validator(self, facet: Any) -> Any:
@@ -130,6 +143,37 @@ def _facet_target(facet: Any) -> tuple[str, str] | None:
     document, _, pointer = url.partition("#")
     stem = document.rsplit("/", 1)[-1].removesuffix(".json")
     return stem, pointer or f"/$defs/{stem}"
+
+
+def _reduce_facets(event: Mapping[str, Any], has_schema: Callable[[Any], bool]) -> Mapping[str, Any]:
+    """A copy of the event whose facets with their own schema keep only the base-facet keys."""
+
+    def reduce(facets: Any) -> Any:
+        if not isinstance(facets, Mapping):
+            return facets
+        return {
+            name: {k: facet[k] for k in BASE_FACET_KEYS if k in facet} if has_schema(facet) else facet
+            for name, facet in facets.items()
+        }
+
+    copy = dict(event)
+    for part in ("run", "job", "dataset"):
+        if isinstance(event.get(part), Mapping):
+            copy[part] = (
+                {**event[part], "facets": reduce(event[part].get("facets"))}
+                if "facets" in event[part]
+                else event[part]
+            )
+    for side, extra in (("inputs", "inputFacets"), ("outputs", "outputFacets")):
+        datasets = event.get(side)
+        if isinstance(datasets, list):
+            copy[side] = [
+                {**d, **{k: reduce(d[k]) for k in ("facets", extra) if k in d}}
+                if isinstance(d, Mapping)
+                else d
+                for d in datasets
+            ]
+    return copy
 
 
 def _facets(event: Mapping[str, Any]) -> list[tuple[str, Any]]:
