@@ -98,7 +98,12 @@ def _fast(argv: Sequence[str]) -> int:
 
         print_error(str(err))
         return 2
-    print_result(result, args.json_output)
+    try:
+        print_result(result, args.json_output)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) closed the pipe; stop quietly like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
