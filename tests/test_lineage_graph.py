@@ -261,3 +261,25 @@ def test_the_writer_of_a_dataset_owns_its_description_readers_only_fill_gaps(
         "raw.population": "区公安分局",
     }
     assert query_lineage(url, "column", "base.population.name", direction="down").nodes == ()
+
+
+def test_lean_cli_finds_the_same_catalog_as_the_full_config_loader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakehub.cli.entry import catalog_url
+    from lakehub.pipelines.config import load_config
+
+    config_file = tmp_path / "lakehub.toml"
+    config_file.write_text('warehouse = "./wh"\n[spark]\nmaster = "local[2]"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        catalog_url(None, {})
+        == load_config(None, {}).effective_catalog_url
+        == f"sqlite:///{tmp_path}/wh/_catalog.db"
+    )
+    env = {"LAKEHUB_WAREHOUSE": "/srv/lake"}
+    assert catalog_url(None, env) == load_config(None, env).effective_catalog_url
+    env = {"LAKEHUB_CATALOG_URL": "postgresql+psycopg://hub@db/lakehub"}
+    assert catalog_url(None, env) == load_config(None, env).effective_catalog_url
+    config_file.write_text('catalog_url = "sqlite:////data/c.db"\n', encoding="utf-8")
+    assert catalog_url(config_file, {}) == load_config(config_file, {}).effective_catalog_url
