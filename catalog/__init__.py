@@ -1,6 +1,9 @@
 """Metadata catalog (资产目录): datasets, columns, versions and runs in SQLite or PostgreSQL."""
 
-from .engine import DEFAULT_CATALOG_URL
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AmbiguousDatasetError,
     CatalogError,
@@ -35,7 +38,22 @@ from .records import (
     Tier,
     VersionRecord,
 )
-from .store import CatalogStore
+
+if TYPE_CHECKING:
+    from .engine import DEFAULT_CATALOG_URL
+    from .store import CatalogStore
+
+_LAZY = {"CatalogStore": ".store", "DEFAULT_CATALOG_URL": ".engine"}
+"""Loaded on first use: they import SQLAlchemy, which lean read paths (lineage queries) avoid."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_CATALOG_URL",

@@ -173,3 +173,7 @@ class VersionRow(CatalogBase):
 
     dataset: Mapped[DatasetRow] = relationship(back_populates="versions")
     run: Mapped[RunRow] = relationship()
+
+
+# Further model modules register their tables on the same metadata when the models are imported.
+from . import models_lineage as models_lineage  # noqa: E402

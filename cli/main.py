@@ -13,12 +13,14 @@ import typer
 from lakehub.catalog import CatalogError
 from lakehub.cli import catalog as catalog_cli
 from lakehub.cli import metrics as metrics_cli
+from lakehub.cli import lineage as lineage_cli
 from lakehub.cli import quality as quality_cli
 from lakehub.cli import sample as sample_cli
 from lakehub.cli import source as source_cli
 from lakehub.cli.landing_view import print_landing_results, print_tier_run
 from lakehub.cli.output import console, print_error, print_json, print_table
 from lakehub.cli.state import STATE, config
+from lakehub.lineage.errors import LineageError
 from lakehub.pipelines.errors import PipelineError
 from lakehub.quality_rules.errors import RuleError
 
@@ -33,8 +35,9 @@ app.add_typer(sample_cli.app, name="sample")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(quality_cli.app, name="quality")
 app.command("metrics")(metrics_cli.metrics)
+app.add_typer(lineage_cli.app, name="lineage")
 
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, CatalogError, RuleError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, CatalogError, RuleError, LineageError)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 

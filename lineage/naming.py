@@ -30,3 +30,8 @@ def dataset_name_for_location(location: str) -> DatasetName:
         path = parts.path if parts.scheme == "file" else location
         return DatasetName("file", path)
     return DatasetName(f"{parts.scheme}://{parts.netloc}", parts.path or "/")
+
+
+def dataset_name_for_table(namespace: str, short_name: str) -> DatasetName:
+    """Name a dataset known only by its short name ``tier.name`` (no location), within a job namespace."""
+    return DatasetName(namespace, short_name)

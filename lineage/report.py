@@ -83,6 +83,10 @@ class DatasetIO:
     """Output column → the input fields it comes from (outputs only)."""
     quality: tuple[RuleOutcome, ...] = ()
     storage_format: str | None = "delta"
+    null_counts: Mapping[str, int] = field(default_factory=dict)
+    """Nulls per column, where the job measured them (DataQualityMetrics facet)."""
+    rows_written: int | None = None
+    """Rows this run wrote (OutputStatistics facet); ``row_count`` is the table's size after it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lakehub.pipelines.errors import ConfigError, first_problem
 
@@ -52,6 +52,20 @@ class TransportSettings(_Frozen):
     """NDJSON file path (kind = file)."""
     url: str | None = None
     """OpenLineage endpoint base URL (kind = http), e.g. a Marquez server."""
+    endpoint: str = "api/v1/lineage"
+    """Path of the lineage endpoint under url (kind = http)."""
+    timeout: float = Field(default=5.0, gt=0)
+    """Seconds to wait for the endpoint (kind = http)."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Retries on connection errors and 5xx answers (kind = http); then the event waits in pending."""
+
+    @model_validator(mode="after")
+    def _target_given(self) -> TransportSettings:
+        if self.kind == "file" and not self.path:
+            raise ValueError("a file transport needs path (the NDJSON file to append to)")
+        if self.kind == "http" and not self.url:
+            raise ValueError("an http transport needs url (e.g. http://127.0.0.1:5000)")
+        return self
 
 
 class LineageSettings(_Frozen):
@@ -202,7 +216,9 @@ kind = "catalog"
 
 # [[lineage.transports]]
 # kind = "http"
-# url = "http://127.0.0.1:5000"
+# url = "http://127.0.0.1:5000"   # Marquez or any OpenLineage endpoint
+# timeout = 5.0
+# retries = 2
 """
 
 

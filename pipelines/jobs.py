@@ -16,6 +16,7 @@ from lakehub.catalog import CatalogStore, RunStatus, ValidationSubject
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import LandingResult, delivery_files, ingest_source
+from lakehub.pipelines.landing_lineage import PipelineLineage
 from lakehub.pipelines.sources import SourceSpec, get_source, load_sources
 from lakehub.quality_rules.masking import Sensitivity
 from lakehub.quality_rules.recording import (
@@ -105,6 +106,8 @@ def run_base_tier(
     chosen = [get_source(specs, s) for s in select] if select else list(specs.values())
     store = open_catalog(config)
     parent = store.start_run("run.base", "ingest", run_date=run_date)
+    pipeline_lineage = PipelineLineage(config, store, parent, "run.base")
+    pipeline_lineage.start()
     factory = spark_factory(config)
     missing = [spec.id for spec in chosen if not delivery_files(config, spec)]
     todo = [spec for spec in chosen if spec.id not in missing]
@@ -136,6 +139,7 @@ def run_base_tier(
     failed = [(spec.id, o) for spec in todo if isinstance(o := outcomes[spec.id], str)]
     status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
     store.finish_run(parent, status, details={"missing": missing, "failed": [f[0] for f in failed]})
+    pipeline_lineage.finish(f"sources failed: {', '.join(f[0] for f in failed)}" if failed else None)
     return TierRun(parent, tuple(results), tuple(missing), tuple(failed), time.perf_counter() - started)
 
 

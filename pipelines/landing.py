@@ -18,6 +18,7 @@ from lakehub.catalog import CatalogStore, RowCounts, RunStatus
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.errors import InputFileError, LandingError, PipelineError
 from lakehub.pipelines.intake import StagedFile, check_exists, file_sha256, stage_file
+from lakehub.pipelines.landing_lineage import LandingLineage
 from lakehub.pipelines.registration import register_source_tables
 from lakehub.pipelines.sources import SourceSpec
 
@@ -171,18 +172,23 @@ def land_file(
 ) -> LandingResult:
     """Land one delivered file into base.<name> and quarantine.<name>; safe to rerun."""
     started = time.perf_counter()
+    lineage = LandingLineage(config, store, spec, parent_run_id)
     try:
         check_exists(path, spec)
     except InputFileError as err:
         failed = _start_ingest_run(store, spec, path, run_date=run_date, parent_run_id=parent_run_id)
         store.finish_run(failed, RunStatus.FAILED, error=str(err))
+        lineage.fail(failed, str(err))
         raise
     sha256 = file_sha256(path)
     if not force and (skipped := _skipped(store, spec, path, sha256, run_date, parent_run_id)) is not None:
+        lineage.start(skipped.run_id)
+        lineage.complete(skipped.run_id, wrote=False)
         return skipped
     run_id = _start_ingest_run(
         store, spec, path, run_date=run_date, parent_run_id=parent_run_id, sha256=sha256
     )
+    lineage.start(run_id)
     staging = _staging_dir(config) / f"{run_id}.txt"
     timer = PhaseTimer()
     try:
@@ -194,13 +200,22 @@ def land_file(
         result = _land_staged(config, store, spec, staged, run_id, spark, started, timer)
     except PipelineError as err:
         store.finish_run(run_id, RunStatus.FAILED, error=str(err))
+        lineage.fail(run_id, str(err))
         raise
     except Exception as err:
         message = f"landing {spec.id} from {path.name} failed inside Spark ({type(err).__name__})"
         store.finish_run(run_id, RunStatus.FAILED, error=message)
+        lineage.fail(run_id, message)
         raise LandingError(f"{message}. Fix: rerun with --debug for details; the rerun converges.") from err
     finally:
         staging.unlink(missing_ok=True)
+    lineage.complete(
+        run_id,
+        rows_read=result.rows_read,
+        rows_written=result.rows_inserted + result.rows_updated,
+        quarantined=result.rows_quarantined + result.rows_rejected,
+        reasons=result.reasons,
+    )
     return result
 
 

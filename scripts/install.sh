@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven, PostgreSQL for tests), the Python
+# Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven, Chromium, PostgreSQL for tests), the Python
 # dependencies from requirements.lock into ./.venv, lakehub itself (editable), and the Delta Lake
 # jars from Maven Central into ./jars/lib so later runs work offline. Safe to rerun.
 set -euo pipefail
@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# Headless Chromium and its WebDriver for the asset-map browser test (tests/test_lineage_map.py).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)  # Chinese labels in the map screenshot
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || missing+=(python3 python3-venv)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # The test suite starts a throwaway PostgreSQL on loopback to run the catalog tests against it.
