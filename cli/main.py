@@ -12,8 +12,8 @@ import typer
 
 from lakehub.catalog import CatalogError
 from lakehub.cli import catalog as catalog_cli
-from lakehub.cli import metrics as metrics_cli
 from lakehub.cli import lineage as lineage_cli
+from lakehub.cli import metrics as metrics_cli
 from lakehub.cli import quality as quality_cli
 from lakehub.cli import sample as sample_cli
 from lakehub.cli import source as source_cli
