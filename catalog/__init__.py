@@ -11,7 +11,6 @@ from .errors import (
     DatasetNotFoundError,
     RunNotFoundError,
 )
-from .models_quality import IssueRow, ObjectionRow, RuleResultRow, ValidationRow
 from .quality_records import (
     IssueRecord,
     IssueValues,
@@ -67,17 +66,14 @@ __all__ = [
     "DatasetRecord",
     "DatasetSpec",
     "IssueRecord",
-    "IssueRow",
     "IssueValues",
     "JobKind",
     "ObjectionNotFoundError",
     "ObjectionRecord",
-    "ObjectionRow",
     "ObjectionStatus",
     "RowCounts",
     "RuleHistoryPoint",
     "RuleResultRecord",
-    "RuleResultRow",
     "RunNotFoundError",
     "RunRecord",
     "RunStatus",
@@ -85,7 +81,6 @@ __all__ = [
     "Tier",
     "UnknownDepartmentError",
     "ValidationRecord",
-    "ValidationRow",
     "ValidationSubject",
     "ValidationValues",
     "VersionRecord",
