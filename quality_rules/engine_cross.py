@@ -20,8 +20,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehub.quality_rules.column_rules import column
-from lakehub.quality_rules.compiled import CompileContext, CrossCheck, SampleColumn
-from lakehub.quality_rules.engine_spark import FAILURES, annotate, check_columns, validate
+from lakehub.quality_rules.compiled import CompileContext, CompiledRule, CrossCheck, SampleColumn
+from lakehub.quality_rules.engine_spark import FAILURES, annotate, check_columns, compile_rule, validate
 from lakehub.quality_rules.errors import DatasetMismatchError, RuleConfigError
 from lakehub.quality_rules.masking import Sensitivity, mask_column
 from lakehub.quality_rules.registry import REGISTRY
@@ -49,6 +49,19 @@ def _sql_error(rule: RuleSpec, what: str, err: Exception, fix: str) -> RuleConfi
         f"Rule '{rule.id}' has {what} that Spark cannot run ({_spark_problem(err)})",
         f"Fix: {fix}",
     )
+
+
+def compile_row_rules(suite: Suite, *, as_of: dt.date | None = None) -> tuple[CompiledRule, ...]:
+    """Compile the suite's single-table rules; SQL that does not parse fails naming file, line and rule."""
+    compiled = []
+    for rule in suite.rules:
+        if REGISTRY[rule.expectation].is_cross:
+            continue
+        try:
+            compiled.append(compile_rule(rule, as_of=as_of))
+        except ParseException as err:
+            raise _sql_error(rule, "SQL", err, "write a Spark SQL boolean expression.") from err
+    return tuple(compiled)
 
 
 def check_predicates(frame: DataFrame, suite: Suite) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -67,7 +67,8 @@ def run_query(kwargs: UnexpectedRowsKwargs, frames: Mapping[str, DataFrame]) -> 
     """The query's rows (parsed and analysed now, so a bad query fails before any data is read)."""
     spark = frames[kwargs.dataset].sparkSession
     names = placeholders(kwargs.unexpected_rows_query)
-    return spark.sql(kwargs.unexpected_rows_query, **{name: frames[name] for name in names})
+    tables: dict[str, Any] = {name: frames[name] for name in names}
+    return spark.sql(kwargs.unexpected_rows_query, None, **tables)
 
 
 def compile_query(kwargs: UnexpectedRowsKwargs, context: CompileContext) -> CrossCheck:
