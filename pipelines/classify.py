@@ -143,27 +143,39 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     hashes = [h for h in LINE_HASHES if h in parsed.columns]
     raw = parsed.select("_row", *hashes, CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
     typed = standardise_columns(raw, {c: RAW_PREFIX + c for c in present}, spec.columns, spec.sentinels)
-    errors = [F.col(error_column(c)) for c in spec.column_names]
-    errors += [
-        F.when(F.col(key).isNull() & F.col(error_column(key)).isNull(), F.lit(f"KEY_MISSING:{key}"))
+    # Reasons are concatenated one-element arrays, each under a condition of its own: unlike `filter`, which
+    # Spark evaluates interpreted, this is generated code, and the conditions (always evaluated) share their
+    # common sub-expressions, e.g. the digits of a resident ID that several rules read.
+    none = F.array().cast("array<string>")
+    readable_row = F.col(CORRUPT).isNull()
+    parts = [
+        F.when(readable_row & F.col(error_column(c)).isNotNull(), F.array(F.col(error_column(c)))).otherwise(
+            none
+        )
+        for c in spec.column_names
+    ]
+    parts += [
+        F.when(
+            readable_row & F.col(key).isNull() & F.col(error_column(key)).isNull(),
+            F.array(F.lit(f"KEY_MISSING:{key}")),
+        ).otherwise(none)
         for key in spec.business_key
     ]
-    if rules is not None:
-        # A value that could not be read is reported once (TYPE_INVALID/REQUIRED_MISSING); rules judge the rest.
-        for item in rules.error_rules:
-            assert isinstance(item.check, RowCheck)
-            readable = [F.col(error_column(c)).isNull() for c in item.rule.columns if c in spec.by_name]
-            judged = reduce(lambda a, b: a & b, readable, item.check.unexpected)
-            errors.append(F.when(judged, F.lit(item.rule.id)))
+    # A value that could not be read is reported once (TYPE_INVALID/REQUIRED_MISSING); rules judge the rest.
+    for item in rules.error_rules if rules is not None else ():
+        assert isinstance(item.check, RowCheck)
+        readable = [F.col(error_column(c)).isNull() for c in item.rule.columns if c in spec.by_name]
+        judged = reduce(lambda a, b: a & b, readable, readable_row & item.check.unexpected)
+        parts.append(F.when(judged, F.array(F.lit(item.rule.id))).otherwise(none))
+    malformed = F.when(~readable_row, F.array(F.lit(MALFORMED_ROW))).otherwise(none)
+    reason_list = F.concat(malformed, *parts)
     reasons = typed.select(
         "_row",
         *hashes,
         *spec.column_names,
         *[RAW_PREFIX + c for c in present],
         CORRUPT,
-        F.when(F.col(CORRUPT).isNotNull(), F.array(F.lit(MALFORMED_ROW)))
-        .otherwise(F.filter(F.array(*errors), lambda e: e.isNotNull()))
-        .alias("_reasons"),
+        reason_list.alias("_reasons"),
     )
     flagged = F.size("_reasons") > 0
     return reasons.select(

@@ -285,3 +285,12 @@ def test_logical_consistency_defects_are_caught_by_their_rules_through_validate_
         covered |= kinds
     covered |= {k for _, kinds in HUB_TARGETS.values() for k in kinds}
     assert covered >= CROSS_KINDS
+
+
+def test_checking_one_delivered_file_against_a_cross_table_suite_says_what_to_run() -> None:
+    from lakehub.quality_rules import RuleError, builtin_cross_suite_names
+    from lakehub.quality_rules.check import check_frame
+
+    assert builtin_cross_suite_names() == ("cross_hub",)
+    with pytest.raises(RuleError, match=r"cross-table.*base.assistance_payment.*lakehub quality run"):
+        check_frame(None, load_builtin_suite("cross_hub"))  # type: ignore[arg-type]  # refused before use
