@@ -47,9 +47,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lakehub-bench-landing")
     parser.add_argument("--driver-memory", default="8g")
+    parser.add_argument(
+        "--without-suite",
+        action="store_true",
+        help="land without the source's rule suite (to measure its cost)",
+    )
     args = parser.parse_args()
 
     spec = load_sources()["population"]
+    if args.without_suite:
+        spec = spec.model_copy(update={"suite": None})
     work: Path = args.work
     gen_s, source = _timed(lambda: _sample(work / "sample", args.scale, args.seed))
     warm = _sample(work / "warmup", 2000, args.seed)
@@ -99,6 +106,8 @@ def main() -> None:
         "rows_read": first.rows_read,
         "file_bytes": source.stat().st_size,
         "spark_master": config.spark.master,
+        "suite": spec.suite,
+        "suite_rules_checked": 0 if first.suite_result is None else len(first.suite_result.results),
         "generate_s": round(gen_s, 2),
         "plain_copy_s": round(plain_s, 2),
         "first_load_s": round(first_s, 2),

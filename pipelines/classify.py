@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -13,6 +16,12 @@ from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
 from lakehub.pipelines.standardise import error_column, standardise_columns
+from lakehub.quality_rules import RuleResult, RuleSpec, Suite, SuiteResult
+from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
+from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
+from lakehub.quality_rules.engine_spark import check_columns
+
+log = logging.getLogger(__name__)
 
 LANDED = "landed"
 QUARANTINED = "quarantined"
@@ -20,6 +29,7 @@ REJECTED = "rejected"
 CORRUPT = "_corrupt"
 RAW_PREFIX = "_raw_"
 MALFORMED_ROW = "MALFORMED_ROW"
+REPEATED_KEY = "_repeated_key"
 
 
 STANDARDISATION_VERSION = "1"
@@ -27,17 +37,78 @@ STANDARDISATION_VERSION = "1"
 LINE_HASHES = ("_line_hash", "_line_check")
 
 
-def spec_fingerprint(spec: SourceSpec) -> str:
-    """Changes whenever the spec or the standardisation does: part of every line hash."""
-    text = STANDARDISATION_VERSION + spec.model_dump_json()
+@dataclass(frozen=True, slots=True)
+class LandingRules:
+    """The part of a source's suite checked while landing, compiled once per file.
+
+    Row rules (per-row, pair and SQL-predicate expectations) run in the landing's own pass: error ones
+    quarantine the row with the rule id as reason code, warn ones are counted. Uniqueness rules on the
+    business key are enforced by DUPLICATE_KEY (the first readable row wins) and counted. Table-level
+    rules, uniqueness on other columns and cross-table rules need the whole dataset: `quality run`.
+    """
+
+    suite: Suite
+    row_rules: tuple[CompiledRule, ...]
+    key_rules: tuple[CompiledRule, ...]
+    skipped: tuple[str, ...]
+    """Ids of the suite's rules not checked at landing."""
+
+    @property
+    def error_rules(self) -> tuple[CompiledRule, ...]:
+        """Row rules that quarantine."""
+        return tuple(r for r in self.row_rules if r.rule.severity == "error")
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when a rule that decides a row's fate does (salts the line hashes)."""
+        text = "".join(r.rule.model_dump_json(exclude={"origin", "line"}) for r in self.error_rules)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def landing_rules(
+    spark: SparkSession, spec: SourceSpec, suite: Suite, *, as_of: dt.date | None = None
+) -> LandingRules:
+    """Compile the suite's rules that landing checks, before any data is read.
+
+    A rule reading a column the spec lacks, or SQL that does not parse or fit the standardised columns'
+    types, fails here naming the suite file, line and rule.
+    """
+    from lakehub.quality_rules.registry import REGISTRY
+
+    single = suite.model_copy(
+        update={"rules": tuple(r for r in suite.rules if not REGISTRY[r.expectation].is_cross)}
+    )
+    check_columns(spec.column_names, single)
+    typed = spark.createDataFrame([], ", ".join(f"`{c.name}` {c.spark_type}" for c in spec.columns))
+    check_predicates(typed, single)
+    rows: list[CompiledRule] = []
+    keys: list[CompiledRule] = []
+    skipped = [r.id for r in suite.rules if REGISTRY[r.expectation].is_cross]
+    for item in compile_row_rules(single, as_of=as_of):
+        if isinstance(item.check, RowCheck):
+            rows.append(item)
+        elif isinstance(item.check, GroupCheck) and set(item.check.group_columns) == set(spec.business_key):
+            keys.append(item)
+        else:
+            skipped.append(item.rule.id)
+    if skipped:
+        log.info("suite %s: %d rule(s) left to `quality run` at landing", suite.suite, len(skipped))
+    return LandingRules(suite, tuple(rows), tuple(keys), tuple(skipped))
+
+
+def spec_fingerprint(spec: SourceSpec, rules: LandingRules | None = None) -> str:
+    """Changes whenever the spec, the standardisation or the landing's error rules do: part of every line hash."""
+    text = STANDARDISATION_VERSION + spec.model_dump_json() + (rules.fingerprint if rules else "")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def read_lines(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> DataFrame:
+def read_lines(
+    spark: SparkSession, staged: StagedFile, spec: SourceSpec, rules: LandingRules | None = None
+) -> DataFrame:
     """Staged lines as (_row, _line, _line_hash, _line_check); the two hashes (96 bits) identify a delivered line."""
     text = spark.read.text(str(staged.staging_path))
     line = F.expr(f"substr(value, instr(value, '{ROW_SEPARATOR}') + 1)")
-    fingerprint = F.lit(spec_fingerprint(spec))
+    fingerprint = F.lit(spec_fingerprint(spec, rules))
     return text.select(
         F.substring_index("value", ROW_SEPARATOR, 1).cast("long").alias("_row"),
         line.alias("_line"),
@@ -62,29 +133,49 @@ def read_staged(spark: SparkSession, staged: StagedFile, spec: SourceSpec) -> Da
     return parse_lines(read_lines(spark, staged, spec), staged, spec)
 
 
-def standardise_rows(parsed: DataFrame, spec: SourceSpec) -> DataFrame:
+def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | None = None) -> DataFrame:
     """Typed columns and _reasons for every row; delivered text is kept only for rows with a reason.
 
+    With `rules`, a row failing an error rule gets the rule id among its reasons, in the same projection.
     Clean rows carry no copy of their text, which keeps the cached batch small.
     """
     present = [c for c in spec.column_names if c in parsed.columns]
     hashes = [h for h in LINE_HASHES if h in parsed.columns]
     raw = parsed.select("_row", *hashes, CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
     typed = standardise_columns(raw, {c: RAW_PREFIX + c for c in present}, spec.columns, spec.sentinels)
-    errors = [F.col(error_column(c)) for c in spec.column_names]
-    errors += [
-        F.when(F.col(key).isNull() & F.col(error_column(key)).isNull(), F.lit(f"KEY_MISSING:{key}"))
+    # Reasons are concatenated one-element arrays, each under a condition of its own: unlike `filter`, which
+    # Spark evaluates interpreted, this is generated code, and the conditions (always evaluated) share their
+    # common sub-expressions, e.g. the digits of a resident ID that several rules read.
+    none = F.array().cast("array<string>")
+    readable_row = F.col(CORRUPT).isNull()
+    parts = [
+        F.when(readable_row & F.col(error_column(c)).isNotNull(), F.array(F.col(error_column(c)))).otherwise(
+            none
+        )
+        for c in spec.column_names
+    ]
+    parts += [
+        F.when(
+            readable_row & F.col(key).isNull() & F.col(error_column(key)).isNull(),
+            F.array(F.lit(f"KEY_MISSING:{key}")),
+        ).otherwise(none)
         for key in spec.business_key
     ]
+    # A value that could not be read is reported once (TYPE_INVALID/REQUIRED_MISSING); rules judge the rest.
+    for item in rules.error_rules if rules is not None else ():
+        assert isinstance(item.check, RowCheck)
+        readable = [F.col(error_column(c)).isNull() for c in item.rule.columns if c in spec.by_name]
+        judged = reduce(lambda a, b: a & b, readable, readable_row & item.check.unexpected)
+        parts.append(F.when(judged, F.array(F.lit(item.rule.id))).otherwise(none))
+    malformed = F.when(~readable_row, F.array(F.lit(MALFORMED_ROW))).otherwise(none)
+    reason_list = F.concat(malformed, *parts)
     reasons = typed.select(
         "_row",
         *hashes,
         *spec.column_names,
         *[RAW_PREFIX + c for c in present],
         CORRUPT,
-        F.when(F.col(CORRUPT).isNotNull(), F.array(F.lit(MALFORMED_ROW)))
-        .otherwise(F.filter(F.array(*errors), lambda e: e.isNotNull()))
-        .alias("_reasons"),
+        reason_list.alias("_reasons"),
     )
     flagged = F.size("_reasons") > 0
     return reasons.select(
@@ -115,14 +206,18 @@ def duplicate_keys(rows: DataFrame, spec: SourceSpec, landed: DataFrame | None =
 
 
 def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFrame:
-    """Mark later copies of a key DUPLICATE_KEY (the first row wins) and set each row's _disposition."""
+    """Mark later copies of a key DUPLICATE_KEY (the first row wins) and set each row's _disposition.
+
+    `_repeated_key` tells every row whose key more than one readable row carries (for uniqueness counts).
+    """
     joined = rows.join(F.broadcast(duplicates), on=list(spec.business_key), how="left")
     later_copy = (
         (F.size("_reasons") == 0) & F.col("_first_row").isNotNull() & (F.col("_row") != F.col("_first_row"))
     )
     key_text = ",".join(spec.business_key)
     reasons = F.when(later_copy, F.array(F.lit(f"DUPLICATE_KEY:{key_text}"))).otherwise(F.col("_reasons"))
-    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"))
+    repeated = F.col("_first_row").isNotNull().alias(REPEATED_KEY)
+    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"), repeated)
     disposition = (
         F.when(F.col(CORRUPT).isNotNull(), F.lit(REJECTED))
         .when(F.size("_reasons") == 0, F.lit(LANDED))
@@ -178,16 +273,85 @@ def quarantine_rows(
     )
 
 
-def tally(classified: DataFrame) -> tuple[dict[str, int], dict[str, int]]:
-    """Rows per disposition and per reason code, in one pass (codes name columns, never values)."""
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Rows per disposition and per reason code (codes name columns and rules, never values), and the suite."""
+
+    by_disposition: dict[str, int]
+    by_reason: dict[str, int]
+    suite_result: SuiteResult | None
+
+
+def _rule_result(spec: RuleSpec, elements: int, unexpected: int) -> RuleResult:
+    fraction = spec.kwargs.fraction or 1.0
+    return RuleResult(
+        rule_id=spec.id,
+        expectation=spec.expectation,
+        column=",".join(spec.columns) or None,
+        columns=spec.columns,
+        severity=spec.severity,
+        dimension=spec.dimension,
+        department=spec.department,
+        description=spec.description,
+        success=elements == 0 or (elements - unexpected) / elements >= fraction,
+        element_count=elements,
+        unexpected_count=unexpected,
+        unexpected_percent=None if elements == 0 else unexpected * 100.0 / elements,
+        mostly=spec.kwargs.fraction,
+        sample_unexpected=(),
+    )
+
+
+def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
+    """Dispositions, reason codes and the landing rules' counts, in one aggregation over the batch.
+
+    Error rules are counted from the reasons; warn rules and every rule's elements are counted in the same
+    aggregation. Rejected rows (not split into columns) are no rule's elements.
+    """
+    counted: list[tuple[CompiledRule, str, str | None]] = []
+    aggregates = [F.count(F.lit(1)).alias("_n")]
+    for i, item in enumerate((*rules.row_rules, *rules.key_rules) if rules else ()):
+        check = item.check
+        assert isinstance(check, RowCheck | GroupCheck)
+        aggregates.append(F.count_if(check.element).alias(f"_e{i}"))
+        warned = None
+        if isinstance(check, GroupCheck):
+            warned = f"_u{i}"
+            aggregates.append(F.count_if(check.element & F.col(REPEATED_KEY)).alias(warned))
+        elif item.rule.severity != "error":
+            warned = f"_u{i}"
+            aggregates.append(F.count_if(check.unexpected).alias(warned))
+        counted.append((item, f"_e{i}", warned))
     by_disposition: dict[str, int] = {}
     by_reason: dict[str, int] = {}
-    for row in classified.groupBy("_disposition", "_reasons").count().collect():
-        count = int(row["count"])
+    sums: dict[str, int] = {}
+    for row in classified.groupBy("_disposition", "_reasons").agg(*aggregates).collect():
+        count = int(row["_n"])
         by_disposition[row["_disposition"]] = by_disposition.get(row["_disposition"], 0) + count
         for reason in row["_reasons"]:
             by_reason[reason] = by_reason.get(reason, 0) + count
-    return by_disposition, by_reason
+        if row["_disposition"] != REJECTED:
+            for name in row.asDict():
+                if name.startswith(("_e", "_u")):
+                    sums[name] = sums.get(name, 0) + int(row[name])
+    if rules is None:
+        return Tally(by_disposition, by_reason, None)
+    results = {
+        item.rule.id: _rule_result(
+            item.rule, sums.get(element, 0), sums.get(warned, 0) if warned else by_reason.get(item.rule.id, 0)
+        )
+        for item, element, warned in counted
+    }
+    checked = sum(n for d, n in by_disposition.items() if d != REJECTED)
+    suite = rules.suite
+    outcome = SuiteResult(
+        suite=suite.suite,
+        dataset=suite.dataset,
+        row_count=checked,
+        results=tuple(results[r.id] for r in suite.rules if r.id in results),
+        data_passes=1,
+    )
+    return Tally(by_disposition, by_reason, outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,18 +371,25 @@ class Batch:
             self.unchanged.unpersist()
 
 
-def prepare_batch(spark: SparkSession, staged: StagedFile, spec: SourceSpec, base_path: str) -> Batch:
+def prepare_batch(
+    spark: SparkSession,
+    staged: StagedFile,
+    spec: SourceSpec,
+    base_path: str,
+    rules: LandingRules | None = None,
+) -> Batch:
     """Standardise the delivery, skipping lines whose exact text already landed (full extracts re-send most rows).
 
     Every line is processed instead when skipping could change the outcome: an already-landed line
     repeated, or a new line with the same key coming before it (the first delivered row wins).
     """
     keys = list(spec.business_key)
-    lines = read_lines(spark, staged, spec)
+    lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
     def standardised(frame: DataFrame) -> DataFrame:
-        return standardise_rows(parse_lines(frame, staged, spec), spec).persist(StorageLevel.MEMORY_AND_DISK)
+        rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules)
+        return rows.persist(StorageLevel.MEMORY_AND_DISK)
 
     if known is None:
         return Batch(standardised(lines), None, 0)

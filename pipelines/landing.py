@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING
 
 from lakehub.catalog import CatalogStore, RowCounts, RunStatus
 from lakehub.pipelines.config import LakehubConfig
-from lakehub.pipelines.errors import InputFileError, LandingError, PipelineError
+from lakehub.pipelines.errors import InputFileError, LandingError, PipelineError, SourceSpecError
 from lakehub.pipelines.intake import StagedFile, check_exists, file_sha256, stage_file
 from lakehub.pipelines.landing_lineage import LandingLineage
 from lakehub.pipelines.registration import register_source_tables
 from lakehub.pipelines.sources import SourceSpec
+from lakehub.quality_rules import RuleError, Suite, SuiteResult, resolve_suite
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from lakehub.pipelines.classify import LandingRules
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ class LandingResult:
     reasons: dict[str, int] = field(default_factory=dict)
     note: str | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
+    suite_result: SuiteResult | None = None
+    """The source suite's landing rules on this file's rows checked in this run (None when skipped or
+    without a suite): per rule element and unexpected counts; samples come from `quality run`."""
 
     @property
     def accounting_holds(self) -> bool:
@@ -100,6 +106,31 @@ def _keep_raw_copy(config: LakehubConfig, spec: SourceSpec, path: Path, sha256: 
         partial = target.with_suffix(target.suffix + ".partial")
         shutil.copyfile(path, partial)
         partial.replace(target)
+
+
+def load_source_suite(spec: SourceSpec) -> Suite | None:
+    """The suite the source spec names (built-in name or YAML path), or None."""
+    if spec.suite is None:
+        return None
+    try:
+        return resolve_suite(spec.suite)
+    except RuleError as err:
+        raise SourceSpecError(
+            f"Source '{spec.id}' names suite '{spec.suite}', which cannot be used: {err}"
+        ) from err
+
+
+def _landing_rules(
+    spark: SparkSession, spec: SourceSpec, suite: Suite | None, as_of: dt.date | None
+) -> LandingRules | None:
+    from lakehub.pipelines.classify import landing_rules
+
+    if suite is None:
+        return None
+    try:
+        return landing_rules(spark, spec, suite, as_of=as_of)
+    except RuleError as err:
+        raise SourceSpecError(f"Source '{spec.id}': suite '{spec.suite}' does not fit it: {err}") from err
 
 
 def _start_ingest_run(
@@ -192,12 +223,14 @@ def land_file(
     staging = _staging_dir(config) / f"{run_id}.txt"
     timer = PhaseTimer()
     try:
+        suite = load_source_suite(spec)
         with timer.phase("stage"):
             staged = stage_file(path, spec, staging)
             _keep_raw_copy(config, spec, path, sha256)
         with timer.phase("spark_start"):
             spark = spark_factory()
-        result = _land_staged(config, store, spec, staged, run_id, spark, started, timer)
+        rules = _landing_rules(spark, spec, suite, run_date)
+        result = _land_staged(config, store, spec, staged, run_id, spark, started, timer, rules)
     except PipelineError as err:
         store.finish_run(run_id, RunStatus.FAILED, error=str(err))
         lineage.fail(run_id, str(err))
@@ -228,6 +261,7 @@ def _land_staged(
     spark: SparkSession,
     started: float,
     timer: PhaseTimer,
+    rules: LandingRules | None = None,
 ) -> LandingResult:
     from pyspark import StorageLevel
 
@@ -247,13 +281,14 @@ def _land_staged(
     file_name = staged.source_path.name
     base_path = config.table_path("base", spec.table_name)
     with timer.phase("prepare"):
-        batch = prepare_batch(spark, staged, spec, base_path)
+        batch = prepare_batch(spark, staged, spec, base_path, rules)
         rows = batch.rows
         duplicates = duplicate_keys(rows, spec, batch.unchanged).persist(StorageLevel.MEMORY_AND_DISK)
         classified = classify(rows, duplicates, spec)
     try:
         with timer.phase("classify"):
-            by_disposition, reasons = tally(classified)
+            counted = tally(classified, rules)
+        by_disposition, reasons = counted.by_disposition, counted.by_reason
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
         landed += batch.unchanged_lines
         if landed + quarantined + rejected != staged.rows:
@@ -330,6 +365,7 @@ def _land_staged(
         duration,
         reasons,
         timings_s=timer.seconds,
+        suite_result=counted.suite_result,
     )
 
 

@@ -89,6 +89,11 @@ class SourceSpec(_Frozen):
     """Values meaning 'unknown' that land as null."""
     target: str | None = None
     """Base table name; default: the source id."""
+    suite: str | None = None
+    """Rule suite checked at landing: a built-in suite name (quality_rules/suites) or a suite YAML path.
+
+    Rows failing one of its error-severity row rules are quarantined with the rule id as reason code;
+    warn rules are only counted."""
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> SourceSpec:

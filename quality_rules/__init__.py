@@ -2,7 +2,8 @@
 
 Importing this package never imports pyspark: suites, the registry, results and masking are pure Python.
 The Spark engine is `lakehub.quality_rules.engine_spark` (`validate`, `annotate`, `compile_rule`) and
-`lakehub.quality_rules.check.check_frame`; import them where Spark runs.
+`lakehub.quality_rules.check.check_frame`; import them where Spark runs. `validate_datasets` (frames by
+`tier.name`, single- or cross-table suites) imports Spark only when called.
 """
 
 from lakehub.quality_rules.errors import (
@@ -20,12 +21,14 @@ from lakehub.quality_rules.suite import (
     DIMENSIONS,
     RuleSpec,
     Suite,
+    builtin_cross_suite_names,
     builtin_suite_names,
     load_builtin_suite,
     load_suite,
     parse_suite,
     resolve_suite,
 )
+from lakehub.quality_rules.validation import validate_datasets
 
 __all__ = [
     "DIMENSIONS",
@@ -43,6 +46,7 @@ __all__ = [
     "SuiteNotFoundError",
     "SuiteResult",
     "UnknownExpectationError",
+    "builtin_cross_suite_names",
     "builtin_suite_names",
     "expectation_names",
     "load_builtin_suite",
@@ -50,4 +54,5 @@ __all__ = [
     "mask_value",
     "parse_suite",
     "resolve_suite",
+    "validate_datasets",
 ]

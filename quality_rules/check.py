@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 
-from lakehub.quality_rules.engine_spark import validate
+from lakehub.quality_rules.engine_cross import check_predicates
+from lakehub.quality_rules.engine_spark import check_columns, validate
 from lakehub.quality_rules.errors import RuleError
 from lakehub.quality_rules.masking import Sensitivity
 from lakehub.quality_rules.results import SuiteResult
@@ -41,5 +42,13 @@ def check_frame(
         raise RuleError(
             f"Engine '{engine}' is not available. Valid engines: {', '.join(ENGINES)}. Fix: use --engine spark."
         )
+    if suite.is_cross:
+        raise RuleError(
+            f"Suite '{suite.suite}' ({suite.origin}) is cross-table: it reads "
+            f"{', '.join(suite.required_datasets)}, not one delivered file. Fix: land those datasets and run "
+            "`lakehub quality run`, or check the file against its source's suite."
+        )
     log.info("checking %s against suite %s (%s)", suite.dataset, suite.suite, suite.origin)
+    check_columns(frame.columns, suite)
+    check_predicates(frame, suite)
     return validate(frame, suite, as_of=as_of, sensitivity=sensitivity)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column
+    from pyspark.sql import Column, DataFrame
 
     from lakehub.quality_rules.masking import Sensitivity
     from lakehub.quality_rules.suite import RuleSpec
@@ -82,3 +82,40 @@ class CompiledRule:
 
     rule: RuleSpec
     check: Check
+
+
+@dataclass(frozen=True, slots=True)
+class SampleColumn:
+    """A column of a cross-table check's flagged rows shown in samples, and where its values come from."""
+
+    name: str
+    """Column name in the flagged rows."""
+    dataset: str
+    """Alias of the dataset the value comes from."""
+    source: str
+    """Column name in that dataset (its sensitivity decides the masking)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    """A cross-table check: one join or aggregation over named datasets flags the rows of one of them.
+
+    `flag` receives the frames by alias and returns one row per checked row (or per returned row for a
+    SQL query) with boolean `_e` (the row is an element) and `_u` (it is unexpected, never null), the
+    columns of `sample_columns`, and, for checks that keep them, the checked dataset's own columns.
+    """
+
+    dataset: str
+    """Alias of the dataset whose rows are the elements."""
+    reads: Mapping[str, tuple[str, ...]]
+    """Alias → columns the check reads (checked before any data is read)."""
+    flag: Callable[[Mapping[str, DataFrame]], DataFrame]
+    sample_columns: tuple[SampleColumn, ...]
+    keeps_rows: bool = True
+    """Whether the flagged rows are the checked dataset's rows, one each, with its columns."""
+    other_dataset: str | None = None
+    """Alias of the dataset the rows are compared with, reported with the result."""
+    other_department: str | None = None
+    """Department holding the other dataset, told of the result too (一数一源 conflicts)."""
+    returned_rows: Callable[[Mapping[str, DataFrame]], DataFrame] | None = None
+    """Checks that do not keep the checked rows (SQL queries): the failing rows as they return them."""

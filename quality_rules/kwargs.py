@@ -39,6 +39,11 @@ class ExpectationKwargs(BaseModel):
         """GE's `mostly`: the share of elements that must pass (None for table-level expectations)."""
         return None
 
+    @property
+    def dataset_aliases(self) -> tuple[str, ...]:
+        """Aliases of the suite's `datasets:` the expectation reads (cross-table rules only)."""
+        return ()
+
 
 class ColumnKwargs(ExpectationKwargs):
     """An expectation about one column's aggregate or type (no per-row verdict)."""

@@ -1,6 +1,8 @@
 """Every expectation by name: its kwargs model and its Spark compiler. A new rule is one module plus one line here.
 
-Importing the registry never imports pyspark (the compilers import it when they run).
+Single-table expectations compile to a per-row, group or table check (`compile`); cross-table ones compile
+to a `CrossCheck` over named datasets (`compile_cross`, made with `RuleType.cross`). Importing the
+registry never imports pyspark (the compilers import it when they run).
 """
 
 from __future__ import annotations
@@ -9,8 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from lakehub.quality_rules import cn_rules, column_rules, pair_rules, table_rules
-from lakehub.quality_rules.compiled import Check, CompileContext
+from lakehub.quality_rules import (
+    cn_rules,
+    column_rules,
+    cross_compare,
+    cross_conflict,
+    cross_referential,
+    pair_rules,
+    sql_predicate,
+    sql_query,
+    table_rules,
+)
+from lakehub.quality_rules.compiled import Check, CompileContext, CrossCheck
+from lakehub.quality_rules.errors import RuleError
 from lakehub.quality_rules.kwargs import ExpectationKwargs
 
 K = TypeVar("K", bound=ExpectationKwargs)
@@ -23,11 +36,32 @@ class RuleType(Generic[K]):
     name: str
     kwargs_model: type[K]
     compile: Callable[[K, CompileContext], Check]
+    compile_cross: Callable[[K, CompileContext], CrossCheck] | None = None
+    """Cross-table expectations only: the compiler to a check over the suite's named datasets."""
+
+    @classmethod
+    def cross(
+        cls, name: str, kwargs_model: type[K], compile_cross: Callable[[K, CompileContext], CrossCheck]
+    ) -> RuleType[K]:
+        """A cross-table expectation (validated with `validate_datasets`, never on one frame alone)."""
+        return cls(name, kwargs_model, _needs_datasets, compile_cross)
+
+    @property
+    def is_cross(self) -> bool:
+        """Whether the expectation reads several datasets."""
+        return self.compile_cross is not None
 
     @property
     def summary(self) -> str:
         """One line saying what the expectation checks (the kwargs model's docstring)."""
         return (self.kwargs_model.__doc__ or "").strip().splitlines()[0]
+
+
+def _needs_datasets(kwargs: ExpectationKwargs, context: CompileContext) -> Check:
+    raise RuleError(
+        "A cross-table rule cannot run on one frame. Fix: validate the suite with "
+        "lakehub.quality_rules.validate_datasets (or `lakehub quality run`)."
+    )
 
 
 _TYPES: tuple[RuleType[Any], ...] = (
@@ -87,6 +121,27 @@ _TYPES: tuple[RuleType[Any], ...] = (
         pair_rules.IdBirthDateKwargs,
         pair_rules.compile_id_birth_date,
     ),
+    RuleType(
+        "expect_rows_to_satisfy_sql_predicate",
+        sql_predicate.SqlPredicateKwargs,
+        sql_predicate.compile_predicate,
+    ),
+    RuleType.cross(
+        "expect_column_values_to_exist_in_other_dataset",
+        cross_referential.ExistsKwargs,
+        cross_referential.compile_exists,
+    ),
+    RuleType.cross(
+        "expect_column_values_to_agree_with_other_dataset",
+        cross_conflict.AgreeKwargs,
+        cross_conflict.compile_agree,
+    ),
+    RuleType.cross(
+        "expect_column_values_to_be_less_than_other_dataset_column",
+        cross_compare.LessThanKwargs,
+        cross_compare.compile_less_than,
+    ),
+    RuleType.cross("unexpected_rows_expectation", sql_query.UnexpectedRowsKwargs, sql_query.compile_query),
 )
 
 REGISTRY: dict[str, RuleType[Any]] = {rule_type.name: rule_type for rule_type in _TYPES}

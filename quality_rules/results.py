@@ -42,6 +42,17 @@ class RuleResult:
     sample_unexpected: tuple[str, ...]
     """A few distinct failing values, masked when the column is sensitive; a pair's values joined by '|'."""
     observed_value: str | None = None
+    dataset: str | None = None
+    """Cross-table rules: the dataset (`tier.name`) whose rows were checked; None means the suite's dataset."""
+    other_dataset: str | None = None
+    """Cross-table rules: the dataset the checked rows were compared with."""
+    other_department: str | None = None
+    """One-source conflicts (一数一源): the department holding the other dataset, who is told too."""
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """Every department the result is reported to (a conflict goes to both sides)."""
+        return tuple(d for d in dict.fromkeys((self.department, self.other_department)) if d)
 
     @property
     def outcome(self) -> CheckOutcome:

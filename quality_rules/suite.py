@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +27,10 @@ Dimension = Literal["规范性", "完整性", "准确性", "一致性", "时效�
 DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 BUILTIN_FOLDER = "suites"
 BUILTIN_ORIGIN = "quality_rules/suites"
+CROSS_FOLDER = "cross"
+"""Sub-folder of the built-in cross-table suites (suites/cross/*.yml)."""
+BATCH_ALIAS = "batch"
+"""Alias every suite may use for its own dataset (GE's `{batch}`)."""
 
 
 class _Frozen(BaseModel):
@@ -64,6 +68,30 @@ class Suite(_Frozen):
     """Columns whose sample values are masked, beyond those a rule implies or the caller names."""
     rules: tuple[RuleSpec, ...]
     origin: str
+    datasets: Mapping[str, str] = {}
+    """Cross-table suites: alias → `tier.name` of every dataset their rules read."""
+
+    @property
+    def is_cross(self) -> bool:
+        """Whether some rule reads several datasets (validate with `validate_datasets`)."""
+        return any(REGISTRY[rule.expectation].is_cross for rule in self.rules)
+
+    def dataset_of(self, alias: str) -> str:
+        """The `tier.name` behind an alias (`batch` is the suite's own dataset)."""
+        if alias in self.datasets:
+            return self.datasets[alias]
+        if alias == BATCH_ALIAS:
+            return self.dataset
+        raise KeyError(alias)
+
+    @property
+    def required_datasets(self) -> tuple[str, ...]:
+        """Every `tier.name` validating the suite reads: its own dataset for single-table rules, then the rest."""
+        names: list[str] = []
+        for rule in self.rules:
+            aliases = rule.kwargs.dataset_aliases if REGISTRY[rule.expectation].is_cross else (BATCH_ALIAS,)
+            names += [self.dataset_of(alias) for alias in aliases]
+        return tuple(dict.fromkeys(names))
 
     def rule(self, rule_id: str) -> RuleSpec:
         """The rule with this id."""
@@ -76,6 +104,9 @@ class Suite(_Frozen):
 class _SuiteHeader(_Frozen):
     suite: str = Field(min_length=1)
     dataset: str = Field(pattern=r"^\S+$")
+    datasets: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Annotated[str, Field(pattern=r"^\S+$")]
+    ] = {}
     department: str | None = None
     description: str | None = None
     sensitive: dict[str, Sensitivity] = {}
@@ -245,10 +276,27 @@ def _assign_ids(rules: list[RuleSpec]) -> tuple[RuleSpec, ...]:
     return tuple(named)
 
 
+def _check_aliases(rule: RuleSpec, datasets: Mapping[str, str]) -> None:
+    """A rule may name only the datasets the suite declares (and `batch`, the suite's own)."""
+    for alias in rule.kwargs.dataset_aliases:
+        if alias not in datasets and alias != BATCH_ALIAS:
+            declared = ", ".join(datasets) if datasets else "none"
+            raise RuleConfigError(
+                rule.origin,
+                rule.line,
+                f"Rule {rule.id or rule.expectation} names dataset '{alias}', which the suite does not declare "
+                f"(declared: {declared})",
+                f"Fix: add `{alias}: tier.name` (e.g. `{alias}: base.population`) under the suite's `datasets:`.",
+            )
+
+
 def parse_suite(text: str, origin: str) -> Suite:
     """Parse suite YAML text; origin names the file in error messages."""
     node, data = _compose(text, origin)
     lines = _key_lines(node)
+    datasets = data.get("datasets")
+    if "dataset" not in data and isinstance(datasets, dict) and datasets:
+        data = {**data, "dataset": next(iter(datasets.values()))}
     try:
         header = _SuiteHeader.model_validate(data)
     except ValidationError as err:
@@ -269,6 +317,8 @@ def parse_suite(text: str, origin: str) -> Suite:
         _parse_rule(origin, index, item, entry, header.department)
         for index, (item, entry) in enumerate(zip(items, header.rules, strict=True), start=1)
     ]
+    for rule in rules:
+        _check_aliases(rule, header.datasets)
     return Suite(
         suite=header.suite,
         dataset=header.dataset,
@@ -277,6 +327,7 @@ def parse_suite(text: str, origin: str) -> Suite:
         sensitive=header.sensitive,
         rules=_assign_ids(rules),
         origin=origin,
+        datasets=header.datasets,
     )
 
 
@@ -294,24 +345,33 @@ def load_suite(path: Path) -> Suite:
     return parse_suite(text, str(path))
 
 
-def _builtin_entries() -> Iterator[tuple[str, Any]]:
+def _builtin_entries(cross: bool = False) -> Iterator[tuple[str, Any, str]]:
+    """(name, file, origin) of the built-in suites: per-dataset ones, or the cross-table ones in suites/cross."""
     folder = resources.files("lakehub.quality_rules").joinpath(BUILTIN_FOLDER)
+    prefix = BUILTIN_ORIGIN
+    if cross:
+        folder, prefix = folder.joinpath(CROSS_FOLDER), f"{BUILTIN_ORIGIN}/{CROSS_FOLDER}"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".yml", ".yaml")):
-            yield entry.name.rsplit(".", 1)[0], entry
+            yield entry.name.rsplit(".", 1)[0], entry, f"{prefix}/{entry.name}"
 
 
 def builtin_suite_names() -> tuple[str, ...]:
-    """Names of the suites shipped in quality_rules/suites."""
-    return tuple(name for name, _ in _builtin_entries())
+    """Names of the per-dataset suites shipped in quality_rules/suites (one per sample source)."""
+    return tuple(name for name, _, _ in _builtin_entries())
+
+
+def builtin_cross_suite_names() -> tuple[str, ...]:
+    """Names of the cross-table suites shipped in quality_rules/suites/cross."""
+    return tuple(name for name, _, _ in _builtin_entries(cross=True))
 
 
 def load_builtin_suite(name: str) -> Suite:
-    """A suite shipped with lakehub, by name (e.g. 'population')."""
-    for entry_name, entry in _builtin_entries():
+    """A suite shipped with lakehub, by name (e.g. 'population', or the cross-table 'cross_people')."""
+    for entry_name, entry, origin in (*_builtin_entries(), *_builtin_entries(cross=True)):
         if entry_name == name:
-            return parse_suite(entry.read_text(encoding="utf-8"), f"{BUILTIN_ORIGIN}/{entry.name}")
-    names = builtin_suite_names()
+            return parse_suite(entry.read_text(encoding="utf-8"), origin)
+    names = builtin_suite_names() + builtin_cross_suite_names()
     close = difflib.get_close_matches(name, names, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     raise SuiteNotFoundError(

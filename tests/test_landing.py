@@ -22,7 +22,9 @@ DELIVERY = [
     population_row(id_number=ID_FEMALE_1990, name="李娜", gender="女", birth_date="1990年7月22日"),
     population_row(id_number="360421500101003", name="王芳", birth_date="19500101"),  # 15-digit legacy ID
     population_row(id_number="36040419850315001", name="坏号"),  # 17 digits: unreadable ID
-    population_row(id_number=ID_THIRD, registered_date="2023/13/45"),  # impossible date
+    population_row(
+        id_number=ID_THIRD, gender="女", birth_date="1970-01-01", registered_date="2023/13/45"
+    ),  # impossible date
     population_row(id_number=ID_MALE_1985, phone="13900000000"),  # duplicate of row 1
 ]
 
@@ -101,7 +103,7 @@ def test_changed_delivery_merges_only_new_and_changed_rows(
         population_row(phone="13700001111"),
         DELIVERY[1],
         DELIVERY[2],
-        population_row(id_number="360404200002020021", name="赵敏", gender="女", birth_date="2000-02-02"),
+        population_row(id_number="360404200002020028", name="赵敏", gender="女", birth_date="2000-02-02"),
     ]
     result = _land(
         spark, lakehub_config, catalog_store, write_population(landing / "ga_population_0002.csv", update)
@@ -290,3 +292,68 @@ def test_new_row_before_an_unchanged_copy_of_its_key_wins_as_in_a_full_check(
     assert result.timings_s["unchanged_lines_skipped"] == 0
     assert (result.rows_updated, result.rows_quarantined) == (1, 1)
     assert [r["phone"] for r in _table(spark, lakehub_config, "base").collect()] == ["13900000000"]
+
+
+def test_rows_failing_an_error_rule_are_quarantined_with_the_rule_id_and_warn_rules_only_counted(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    gender_rule = "expect_column_pair_values_to_match_cn_resident_id_gender:id_number,gender"
+    delivery = [
+        population_row(),
+        population_row(id_number=ID_FEMALE_1990, name="李娜", gender="男", birth_date="1990-07-22"),
+        population_row(
+            id_number=ID_THIRD, gender="女", birth_date="1970-01-01", registered_date="1960-01-01"
+        ),
+        population_row(id_number="36040419850315001X", name="坏号"),  # 18 characters, wrong check digit
+    ]
+    path = write_population(tmp_path / "landing" / "ga_population.csv", delivery)
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined, result.rows_rejected) == (
+        4,
+        2,
+        2,
+        0,
+    )
+    assert result.reasons == {
+        gender_rule: 1,
+        "expect_column_values_to_be_valid_cn_resident_id:id_number": 1,
+    }
+    quarantine = {
+        r["_source_row"]: r["_reasons"] for r in _table(spark, lakehub_config, "quarantine").collect()
+    }
+    assert quarantine[2] == [gender_rule]
+    assert set(quarantine) == {2, 4}
+    suite = result.suite_result
+    assert suite is not None and suite.suite == "population" and suite.row_count == 4
+    by_id = {r.rule_id: r for r in suite.results}
+    assert (by_id[gender_rule].element_count, by_id[gender_rule].unexpected_count) == (4, 1)
+    phone = by_id["expect_column_values_to_be_valid_cn_mobile:phone"]
+    assert phone.severity == "warn" and phone.unexpected_count == 0, (
+        "12345678901 is not a mobile: TYPE_INVALID"
+    )
+    unique = by_id["expect_column_values_to_be_unique:id_number"]
+    assert (unique.element_count, unique.unexpected_count) == (4, 0)
+    assert "expect_table_row_count_to_be_between" not in by_id, "table rules are left to `quality run`"
+    assert {r["id_number"] for r in _table(spark, lakehub_config, "base").collect()} == {
+        ID_MALE_1985,
+        ID_THIRD,
+    }
+
+
+def test_source_whose_suite_has_invalid_sql_fails_naming_the_suite_rule_and_line(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    suite = tmp_path / "bad_suite.yml"
+    suite.write_text(
+        "suite: population\ndataset: base.population\nrules:\n"
+        "  - {expectation: expect_rows_to_satisfy_sql_predicate, id: dead_have_dates, dimension: 一致性,"
+        " predicate: \"status <> '死亡注销' OR death_dat IS NOT NULL\"}\n",
+        encoding="utf-8",
+    )
+    spec = POPULATION.model_copy(update={"suite": str(suite)})
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY[:2])
+    from lakehub.pipelines.errors import SourceSpecError
+
+    with pytest.raises(SourceSpecError, match=r"Rule 'dead_have_dates' has a predicate.*death_dat.*line 4"):
+        land_file(lakehub_config, catalog_store, spec, path, spark_factory=lambda: spark)
+    assert not Path(lakehub_config.table_path("base", "population")).exists()

@@ -22,7 +22,32 @@ REPAIRED_BY_STANDARDISATION = {
     "mixed_date_format",
     "sentinel_value",
 }
-QUARANTINED_AT_LANDING = {"duplicate_person", "lonlat_swapped"}
+PAIR_GT = "expect_column_pair_values_A_to_be_greater_than_B"
+# Defects the sources' suites refuse at landing, with the one reason code each such row carries
+# (None: a standardisation reason, checked only by row).
+RULE_REASONS: dict[tuple[str, str], str | None] = {
+    ("population", "duplicate_person"): "DUPLICATE_KEY:id_number",
+    ("population", "id_check_digit"): "expect_column_values_to_be_valid_cn_resident_id:id_number",
+    (
+        "population",
+        "gender_mismatch",
+    ): "expect_column_pair_values_to_match_cn_resident_id_gender:id_number,gender",
+    (
+        "population",
+        "birth_date_mismatch",
+    ): "expect_column_pair_values_to_match_cn_resident_id_birth_date:id_number,birth_date",
+    ("social_insurance", "id_check_digit"): "expect_column_values_to_be_valid_cn_resident_id:id_number",
+    ("market_entity", "uscc_check_char"): "expect_column_values_to_be_valid_cn_uscc:uscc",
+    ("market_entity", "closed_before_created"): f"{PAIR_GT}:deregistered_date,established_date",
+    ("grid_event", "closed_before_created"): f"{PAIR_GT}:closed_at,created_at",
+    **{(s, "lonlat_swapped"): None for s in ("housing", "grid_event", "hazard_enterprise", "agri_operator")},
+    **{
+        (s, "lonlat_outside_county"): "expect_column_pair_values_to_be_in_bbox:lon,lat"
+        for s in ("housing", "grid_event", "hazard_enterprise", "agri_operator")
+    },
+}
+QUARANTINED_AT_LANDING = {kind for _, kind in RULE_REASONS}
+LEFT_TO_CROSS_RULES = {"deceased_still_paid", "address_conflict"}
 SCALE, SEED = 200, 7
 
 
@@ -63,12 +88,61 @@ def test_quarantine_holds_exactly_the_rows_landing_must_refuse(
     spark: Any, landed_sample: tuple[LakehubConfig, Manifest, TierRun]
 ) -> None:
     config, manifest, _ = landed_sample
+    refused = {(d.source, d.row): d.kind for d in manifest.defects if (d.source, d.kind) in RULE_REASONS}
+    assert {kind for _, kind in RULE_REASONS} == set(refused.values()), "the sample has every refused kind"
     for source in manifest.sources:
-        expected = {
-            d.row for d in manifest.defects if d.source == source and d.kind in QUARANTINED_AT_LANDING
-        }
+        expected = {row for (s, row) in refused if s == source}
         table = spark.read.format("delta").load(config.table_path("quarantine", source))
-        assert {r["_source_row"] for r in table.select("_source_row").collect()} == expected, source
+        reasons = {r["_source_row"]: r["_reasons"] for r in table.select("_source_row", "_reasons").collect()}
+        assert set(reasons) == expected, source
+        for row, codes in reasons.items():
+            code = RULE_REASONS[(source, refused[(source, row)])]
+            assert code is None or codes == [code], (source, row, codes)
+
+
+def test_landing_counts_each_rule_of_the_source_suite(
+    landed_sample: tuple[LakehubConfig, Manifest, TierRun],
+) -> None:
+    _, manifest, run = landed_sample
+    for result in run.results:
+        suite = result.suite_result
+        assert suite is not None and suite.suite == result.source_id, result.source_id
+        assert suite.row_count == result.rows_read - result.rows_rejected
+        by_id = {r.rule_id: r for r in suite.results}
+        for (source, kind), code in RULE_REASONS.items():
+            if source == result.source_id and code in by_id:
+                defects = sum(1 for d in manifest.defects if d.source == source and d.kind == kind)
+                assert by_id[code].unexpected_count == defects, (source, code)
+                assert result.reasons[code] == defects and by_id[code].severity == "error"
+
+
+def test_cross_suite_over_the_landed_tables_flags_exactly_the_cross_table_defects(
+    spark: Any, landed_sample: tuple[LakehubConfig, Manifest, TierRun]
+) -> None:
+    from lakehub.quality_rules import load_builtin_suite, validate_datasets
+    from lakehub.quality_rules.engine_cross import failing_rows
+
+    config, manifest, _ = landed_sample
+    suite = load_builtin_suite("cross_hub")
+    frames = {
+        name: spark.read.format("delta").load(config.table_path(*name.split(".")))
+        for name in suite.required_datasets
+    }
+    flagged = {
+        rule: {r["_source_row"] for r in rows.collect()}
+        for rule, rows in failing_rows(frames, suite).items()
+        if rule != "deceased_still_contributing"
+    }
+    expected = {
+        "insured_address_matches_household": {
+            d.row for d in manifest.defects if d.kind == "address_conflict"
+        },
+        "no_payment_after_death": {d.row for d in manifest.defects if d.kind == "deceased_still_paid"},
+    }
+    assert all(expected.values()) and {d.kind for d in manifest.defects} >= LEFT_TO_CROSS_RULES
+    assert flagged == {rule: expected.get(rule, set()) for rule in flagged}
+    result = validate_datasets(frames, suite, samples=False)
+    assert {r.rule_id for r in result.failed} == set(expected)
 
 
 def test_standardisation_repairs_every_fixable_defect_to_the_manifest_value(
