@@ -18,17 +18,16 @@ from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import LandingResult, delivery_files, ingest_source
 from lakehub.pipelines.landing_lineage import PipelineLineage
 from lakehub.pipelines.sources import SourceSpec, get_source, load_sources
-from lakehub.quality_rules.masking import Sensitivity
+from lakehub.pipelines.validation import collect_failing_rows, suite_sensitivity, validate_frame
 from lakehub.quality_rules.recording import (
     DEFAULT_ISSUE_CAP,
-    FailingRow,
     issue_values,
     record_suite_result,
     validation_values,
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
     from lakehub.quality_rules import Suite, SuiteResult
 
@@ -242,56 +241,6 @@ class QualityCheck:
     result: SuiteResult
 
 
-def _sensitivity(spec: SourceSpec, suite: Suite) -> dict[str, Sensitivity]:
-    """Columns to mask: classified in the source spec or named sensitive by the suite."""
-    found: dict[str, Sensitivity] = {c.name: c.sensitivity for c in spec.columns if c.sensitivity}
-    return {**found, **suite.sensitive}
-
-
-def validate_frame(
-    frame: DataFrame, suite: Suite, *, sensitivity: dict[str, Sensitivity], engine: str
-) -> SuiteResult:
-    """The one switch between validation engines (spark now; gx once the GX engine lands in check_frame)."""
-    from lakehub.quality_rules.check import check_frame
-
-    return check_frame(frame, suite, sensitivity=sensitivity, engine=engine)
-
-
-def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: int) -> list[FailingRow]:
-    """At most `cap` rows per row-level rule from `annotate`'s `_failures`, in source-file row order."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from lakehub.quality_rules.column_rules import column
-    from lakehub.quality_rules.engine_spark import FAILURES, annotate
-
-    meta = [c for c in ("_source_file", "_source_row") if c in frame.columns]
-    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
-    annotated = annotate(frame.select(*[column(c) for c in spec.column_names], *meta), suite)
-    failing = annotated.where(F.size(FAILURES) > 0).select(
-        F.explode(FAILURES).alias("_rule"),
-        *[column(c).cast("string").alias(f"_v{i}") for i, c in enumerate(read)],
-        *meta,
-    )
-    order = [F.col(c) for c in meta] or [F.col(f"_v{i}") for i in range(len(spec.business_key))]
-    picked = failing.withColumn("_n", F.row_number().over(Window.partitionBy("_rule").orderBy(*order))).where(
-        F.col("_n") <= cap
-    )
-    rows = []
-    for row in picked.collect():
-        values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
-        rows.append(
-            FailingRow(
-                rule_id=row["_rule"],
-                key=tuple((k, values[k]) for k in spec.business_key),
-                values=values,
-                source_file=row["_source_file"] if "_source_file" in meta else None,
-                source_row=int(row["_source_row"]) if "_source_row" in meta and row["_source_row"] else None,
-            )
-        )
-    return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
-
-
 def _suites_by_dataset() -> dict[str, Suite]:
     """Built-in suites keyed by the dataset they validate."""
     from lakehub.quality_rules import builtin_suite_names, load_builtin_suite
@@ -352,7 +301,7 @@ def quality_run(
                 continue
             version = current_version(spark, path)
             frame = spark.read.format("delta").option("versionAsOf", version).load(path)
-            sensitivity = _sensitivity(spec, suite)
+            sensitivity = suite_sensitivity(spec, suite)
             result = validate_frame(
                 frame.select(*spec.column_names), suite, sensitivity=sensitivity, engine=engine
             )
@@ -398,7 +347,7 @@ def quality_check(
     with tempfile.TemporaryDirectory(prefix="lakehub-check-") as folder:
         staged = stage_file(path, spec, Path(folder) / "staged.txt")
         rows = standardise_rows(read_staged(spark_factory(config)(), staged, spec), spec)
-        result = validate_frame(rows, suite, sensitivity=_sensitivity(spec, suite), engine=engine)
+        result = validate_frame(rows, suite, sensitivity=suite_sensitivity(spec, suite), engine=engine)
     store = open_catalog(config)
     run_id = store.start_run(
         "quality.check",

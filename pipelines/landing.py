@@ -21,7 +21,9 @@ from lakehub.pipelines.intake import StagedFile, check_exists, file_sha256, stag
 from lakehub.pipelines.landing_lineage import LandingLineage
 from lakehub.pipelines.registration import register_source_tables
 from lakehub.pipelines.sources import SourceSpec
+from lakehub.pipelines.validation import record_landing_validation
 from lakehub.quality_rules import RuleError, Suite, SuiteResult, resolve_suite
+from lakehub.quality_rules.recording import DEFAULT_ISSUE_CAP
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -248,6 +250,7 @@ def land_file(
         rows_written=result.rows_inserted + result.rows_updated,
         quarantined=result.rows_quarantined + result.rows_rejected,
         reasons=result.reasons,
+        suite=result.suite_result,
     )
     return result
 
@@ -318,6 +321,19 @@ def _land_staged(
         timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
     with timer.phase("catalog"):
         register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
+        if rules is not None and counted.suite_result is not None:
+            record_landing_validation(
+                spark,
+                store,
+                spec,
+                rules.suite,
+                counted.suite_result,
+                run_id=run_id,
+                delta_version=base.version,
+                quarantine_path=config.table_path("quarantine", spec.table_name),
+                sha256=staged.sha256,
+                cap=DEFAULT_ISSUE_CAP,
+            )
     counts = RowCounts(
         read=staged.rows,
         landed=landed,

@@ -27,6 +27,8 @@ from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.emit import lineage_emitter
 from lakehub.pipelines.registration import BASE_META_COLUMNS, QUARANTINE_META_COLUMNS
 from lakehub.pipelines.sources import SourceSpec
+from lakehub.pipelines.validation import rule_outcomes
+from lakehub.quality_rules.results import SuiteResult
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ def landing_outputs(
     rows_written: int,
     quarantined: int,
     reasons: Mapping[str, int],
+    suite: SuiteResult | None = None,
 ) -> list[DatasetIO]:
     """base.<name> and quarantine.<name> after a landing, with versions, counts and column lineage."""
     outputs = []
@@ -170,7 +173,7 @@ def landing_outputs(
                 owner=spec.department,
                 description=record.description,
                 column_lineage=lineage,
-                quality=landing_quality(spec, rows_read, reasons) if typed else (),
+                quality=landing_quality(spec, rows_read, reasons) + rule_outcomes(suite) if typed else (),
                 rows_written=rows_written if typed else quarantined,
             )
         )
@@ -225,6 +228,7 @@ class LandingLineage:
         rows_written: int = 0,
         quarantined: int = 0,
         reasons: Mapping[str, int] | None = None,
+        suite: SuiteResult | None = None,
         wrote: bool = True,
     ) -> None:
         """The landing succeeded (``wrote`` False: skipped, nothing written)."""
@@ -239,6 +243,7 @@ class LandingLineage:
                     rows_written=rows_written,
                     quarantined=quarantined,
                     reasons=reasons or {},
+                    suite=suite,
                 )
                 if wrote
                 else []

@@ -116,6 +116,32 @@ def test_landing_counts_each_rule_of_the_source_suite(
                 assert result.reasons[code] == defects and by_id[code].severity == "error"
 
 
+def test_landing_stores_its_validation_and_refused_rows_as_rectification_issues(
+    landed_sample: tuple[LakehubConfig, Manifest, TierRun],
+) -> None:
+    from lakehub.catalog import CatalogStore
+
+    config, manifest, run = landed_sample
+    with CatalogStore.open(config.effective_catalog_url) as store:
+        latest = {v.dataset: v for v in store.latest_validations()}
+        issues = store.list_issues(dataset="base.population")
+    for result in run.results:
+        stored = latest[f"base.{result.source_id}"]
+        assert result.suite_result is not None
+        assert stored.run_id == result.run_id and stored.delta_version == result.base_version
+        assert {r.rule_id: r.unexpected_count for r in stored.rules} == {
+            r.rule_id: r.unexpected_count for r in result.suite_result.results
+        }
+    code = RULE_REASONS[("population", "id_check_digit")]
+    defects = {
+        d.row: d.key for d in manifest.defects if d.source == "population" and d.kind == "id_check_digit"
+    }
+    listed = [i for i in issues if i.rule_id == code]
+    assert {i.source_row for i in listed} == set(defects)
+    assert {i.department for i in listed} == {"区公安分局"}
+    assert not any(defects[i.source_row] in i.record_key for i in listed), "keys leave the base tier masked"
+
+
 def test_cross_suite_over_the_landed_tables_flags_exactly_the_cross_table_defects(
     spark: Any, landed_sample: tuple[LakehubConfig, Manifest, TierRun]
 ) -> None:

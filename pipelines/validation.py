@@ -1,0 +1,157 @@
+"""Validation plumbing shared by landing, `quality run` and models: engine switch, failing rows, recording.
+
+Spark stays inside the functions; the module imports without pyspark.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from lakehub.catalog import CatalogStore
+from lakehub.lineage.report import RuleOutcome
+from lakehub.pipelines.sources import SourceSpec
+from lakehub.quality_rules.masking import Sensitivity
+from lakehub.quality_rules.recording import FailingRow, issue_values, record_suite_result
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakehub.quality_rules import Suite, SuiteResult
+
+log = logging.getLogger(__name__)
+
+
+def suite_sensitivity(spec: SourceSpec, suite: Suite) -> dict[str, Sensitivity]:
+    """Columns to mask: classified in the source spec or named sensitive by the suite."""
+    found: dict[str, Sensitivity] = {c.name: c.sensitivity for c in spec.columns if c.sensitivity}
+    return {**found, **suite.sensitive}
+
+
+def validate_frame(
+    frame: DataFrame, suite: Suite, *, sensitivity: dict[str, Sensitivity], engine: str
+) -> SuiteResult:
+    """The one switch between validation engines (spark now; gx once the GX engine lands in check_frame)."""
+    from lakehub.quality_rules.check import check_frame
+
+    return check_frame(frame, suite, sensitivity=sensitivity, engine=engine)
+
+
+def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: int) -> list[FailingRow]:
+    """At most `cap` rows per row-level rule from `annotate`'s `_failures`, in source-file row order."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from lakehub.quality_rules.column_rules import column
+    from lakehub.quality_rules.engine_spark import FAILURES, annotate
+
+    meta = [c for c in ("_source_file", "_source_row") if c in frame.columns]
+    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
+    annotated = annotate(frame.select(*[column(c) for c in spec.column_names], *meta), suite)
+    failing = annotated.where(F.size(FAILURES) > 0).select(
+        F.explode(FAILURES).alias("_rule"),
+        *[column(c).cast("string").alias(f"_v{i}") for i, c in enumerate(read)],
+        *meta,
+    )
+    order = [F.col(c) for c in meta] or [F.col(f"_v{i}") for i in range(len(spec.business_key))]
+    picked = failing.withColumn("_n", F.row_number().over(Window.partitionBy("_rule").orderBy(*order))).where(
+        F.col("_n") <= cap
+    )
+    rows = []
+    for row in picked.collect():
+        values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
+        rows.append(
+            FailingRow(
+                rule_id=row["_rule"],
+                key=tuple((k, values[k]) for k in spec.business_key),
+                values=values,
+                source_file=row["_source_file"] if "_source_file" in meta else None,
+                source_row=int(row["_source_row"]) if "_source_row" in meta and row["_source_row"] else None,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
+
+
+def quarantined_failing_rows(
+    spark: SparkSession, path: str, sha256: str, suite: Suite, spec: SourceSpec, cap: int
+) -> list[FailingRow]:
+    """Rows of one delivery quarantined by the suite's rules (reason code = rule id), at most `cap` per rule."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rule_ids = [rule.id for rule in suite.rules if rule.id]
+    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
+    read = [c for c in read if c in spec.column_names]
+    table = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256)
+    failing = table.select(
+        F.explode("_reasons").alias("_rule"),
+        *[F.col(c).alias(f"_v{i}") for i, c in enumerate(read)],
+        "_source_file",
+        "_source_row",
+    ).where(F.col("_rule").isin(rule_ids))
+    picked = failing.withColumn(
+        "_n", F.row_number().over(Window.partitionBy("_rule").orderBy("_source_row"))
+    ).where(F.col("_n") <= cap)
+    rows = []
+    for row in picked.collect():
+        values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
+        rows.append(
+            FailingRow(
+                rule_id=row["_rule"],
+                key=tuple((k, values.get(k)) for k in spec.business_key),
+                values=values,
+                source_file=row["_source_file"],
+                source_row=int(row["_source_row"]) if row["_source_row"] is not None else None,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.rule_id, r.source_row or 0))
+
+
+def record_landing_validation(
+    spark: SparkSession,
+    store: CatalogStore,
+    spec: SourceSpec,
+    suite: Suite,
+    result: SuiteResult,
+    *,
+    run_id: str,
+    delta_version: int | None,
+    quarantine_path: str,
+    sha256: str,
+    cap: int,
+) -> None:
+    """Store what landing checked of the source's suite, with the rows it quarantined as rectification issues."""
+    sensitivity = suite_sensitivity(spec, suite)
+    failing = (
+        quarantined_failing_rows(spark, quarantine_path, sha256, suite, spec, cap)
+        if cap and any(not r.success or r.unexpected_count for r in result.results)
+        else []
+    )
+    record_suite_result(
+        store,
+        result,
+        dataset=f"base.{spec.table_name}",
+        run_id=run_id,
+        delta_version=delta_version,
+        engine="spark",
+        issues=issue_values(result, failing, department=spec.department, sensitivity=sensitivity),
+        input_sha256=sha256,
+    )
+
+
+def rule_outcomes(result: SuiteResult | None) -> tuple[RuleOutcome, ...]:
+    """A suite result as lineage data-quality assertions (verdicts and counts, never sample values)."""
+    if result is None:
+        return ()
+    return tuple(
+        RuleOutcome(
+            expectation=r.expectation,
+            column=r.column,
+            success=r.success,
+            element_count=r.element_count,
+            unexpected_count=r.unexpected_count,
+            severity=r.severity,
+            dimension=r.dimension,
+        )
+        for r in result.results
+    )
