@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from lakehub.quality_rules.cn_spark import admin_code_valid, mobile_valid, resident_id_valid, uscc_valid
-from lakehub.quality_rules.column_rules import column, value_check
+from lakehub.quality_rules.column_rules import value_check
 from lakehub.quality_rules.compiled import CompileContext, RowCheck
 from lakehub.quality_rules.kwargs import ColumnMapKwargs
 
@@ -83,7 +83,6 @@ class AdminCodeKwargs(ColumnMapKwargs):
 
 def compile_admin_code(kwargs: AdminCodeKwargs, context: CompileContext) -> RowCheck:
     """Codes of the wrong form, province, prefix or outside value_set are unexpected."""
-    passes = admin_code_valid(kwargs.column, tuple(kwargs.lengths), kwargs.prefix)
-    if kwargs.value_set is not None:
-        passes = passes & column(kwargs.column).isin(*kwargs.value_set)
-    return value_check(kwargs.column, passes)
+    return value_check(
+        kwargs.column, admin_code_valid(kwargs.column, tuple(kwargs.lengths), kwargs.prefix, kwargs.value_set)
+    )

@@ -7,6 +7,7 @@ equal to its pure-Python twin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lakehub.quality_rules.cn_codes import (
@@ -153,8 +154,14 @@ def mobile_valid(name: str) -> Column:
     )
 
 
-def admin_code_valid(name: str, lengths: tuple[int, ...] = (6,), prefixes: tuple[str, ...] = ()) -> Column:
-    """GB/T 2260 code of an allowed length, known province prefix and (optionally) one of the prefixes."""
+def admin_code_valid(
+    name: str,
+    lengths: tuple[int, ...] = (6,),
+    prefixes: tuple[str, ...] = (),
+    value_set: Sequence[str] | None = None,
+) -> Column:
+    """GB/T 2260 code of an allowed length, known province prefix, (optionally) one of the prefixes and in
+    value_set (never null)."""
     from functools import reduce
 
     from pyspark.sql import functions as F
@@ -167,4 +174,41 @@ def admin_code_valid(name: str, lengths: tuple[int, ...] = (6,), prefixes: tuple
     )
     if prefixes:
         condition = condition & reduce(lambda a, b: a | b, [F.startswith(value, F.lit(p)) for p in prefixes])
+    if value_set is not None:
+        condition = condition & value.isin(*value_set)
     return F.coalesce(condition, F.lit(False))
+
+
+def resident_id_gender_matches(
+    id_name: str, gender: Column, male_values: Sequence[str], female_values: Sequence[str]
+) -> Column:
+    """The gender does not contradict the ID's sex digit (odd: male); a malformed ID or another label passes.
+
+    Never null: a missing gender beside a well-formed ID fails (GE's pair semantics for kept rows).
+    """
+    from pyspark.sql import functions as F
+
+    odd = resident_id_odd_sequence(id_name)
+    contradicts = (odd & gender.isin(*female_values)) | (~odd & gender.isin(*male_values))
+    return F.coalesce(~resident_id_well_formed(id_name) | ~contradicts, F.lit(False))
+
+
+def resident_id_birth_date_matches(id_name: str, birth: Column) -> Column:
+    """The birth date (date, timestamp or ISO text) equals the ID's; malformed IDs and unreal dates pass.
+
+    Never null: a missing or unreadable birth date beside a well-formed ID fails.
+    """
+    from pyspark.sql import functions as F
+
+    encoded = resident_id_birth_ymd(id_name)
+    matches = ~resident_id_well_formed(id_name) | encoded.isNull() | (encoded == date_ymd(birth))
+    return F.coalesce(matches, F.lit(False))
+
+
+def bbox_contains(lon: Column, lat: Column, bbox: tuple[float, float, float, float]) -> Column:
+    """The point lies inside bbox = (west, south, east, north), edges included (never null)."""
+    from pyspark.sql import functions as F
+
+    west, south, east, north = bbox
+    inside = lon.between(F.lit(west), F.lit(east)) & lat.between(F.lit(south), F.lit(north))
+    return F.coalesce(inside, F.lit(False))

@@ -231,6 +231,19 @@ def _sample_values(
     return {i: tuple(row[f"_s{i}"][:SAMPLE_SIZE]) for i in picked}
 
 
+def sample_masks(
+    suite: Suite, compiled: Sequence[CompiledRule], sensitivity: Mapping[str, Sensitivity] | None
+) -> dict[str, Sensitivity]:
+    """Column → masking of sample values: implied by the suite's rules, then the suite's, then the caller's."""
+    implied = {
+        name: kind
+        for item in compiled
+        if not isinstance(item.check, TableCheck)
+        for name, kind in item.check.masks.items()
+    }
+    return {**implied, **suite.sensitive, **(sensitivity or {})}
+
+
 def _percent(elements: int, unexpected: int) -> float | None:
     return None if elements == 0 else unexpected * 100.0 / elements
 
@@ -293,9 +306,7 @@ def validate(
     """
     check_columns(frame.columns, suite)
     compiled = compile_suite(suite, as_of=as_of)
-    row_checks = [item.check for item in compiled if not isinstance(item.check, TableCheck)]
-    implied = {c: kind for check in row_checks for c, kind in check.masks.items()}
-    masks: dict[str, Sensitivity] = {**implied, **suite.sensitive, **(sensitivity or {})}
+    masks = sample_masks(suite, compiled, sensitivity)
     metrics = _metrics(_flag(frame, compiled), compiled)
     picked = _picked_hashes(compiled, metrics) if samples else {}
     values = _sample_values(frame, compiled, picked, masks) if picked else {}
