@@ -13,7 +13,7 @@ from lakehub.cli.state import config
 
 if TYPE_CHECKING:
     from lakehub.pipelines.config import LakehubConfig
-    from lakehub.quality_rules import Suite, SuiteResult
+    from lakehub.quality_rules import Engine, Suite, SuiteResult
 
 app = typer.Typer(
     help="The rule library (质量规则库): validate files against rule suites.", no_args_is_help=True
@@ -28,7 +28,7 @@ def quality() -> None:
     """The rule library (质量规则库): validate files and datasets against rule suites."""
 
 
-def _check_delivery(cfg: LakehubConfig, path: Path, suite: Suite, engine: str) -> SuiteResult:
+def _check_delivery(cfg: LakehubConfig, path: Path, suite: Suite, engine: Engine) -> SuiteResult:
     """Stage and standardise the file as landing would (nothing is written), then run the suite."""
     from lakehub.pipelines.classify import read_staged, standardise_rows
     from lakehub.pipelines.intake import stage_file
@@ -50,14 +50,20 @@ def check(
     suite: Annotated[
         str, typer.Option("--suite", help="Suite YAML file, or a built-in suite name such as population.")
     ],
-    engine: Annotated[str, typer.Option(help="Validation engine: spark.")] = "spark",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Validation engine: spark (lakehub's one-pass engine) or gx (Great Expectations, slower)."
+        ),
+    ] = "spark",
     json_output: JsonFlag = False,
 ) -> None:
     """Validate a delivered file against a suite without landing it; exit 1 if an error rule fails."""
-    from lakehub.quality_rules import resolve_suite
+    from lakehub.quality_rules import parse_engine, resolve_suite
 
+    chosen = parse_engine(engine)
     rule_suite = resolve_suite(suite)
-    result = _check_delivery(config(), file, rule_suite, engine)
+    result = _check_delivery(config(), file, rule_suite, chosen)
     if json_output:
         print_json(list(result.results))
     else:

@@ -327,7 +327,7 @@ def _rule_result(
         if "element_count" in gx_result:
             elements = int(gx_result["element_count"])
         elif spec.expectation == "expect_table_row_count_to_be_between":
-            elements = int(observed)
+            elements = int(str(observed))
         else:
             elements = nonnull[spec.columns[0]]
         return RuleResult(

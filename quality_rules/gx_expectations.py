@@ -28,9 +28,11 @@ from great_expectations.expectations.metrics import (
     ColumnAggregateMetricProvider,
     ColumnMapMetricProvider,
     column_aggregate_partial,
-    column_condition_partial,
 )
 from great_expectations.expectations.metrics.map_metric_provider import ColumnPairMapMetricProvider
+from great_expectations.expectations.metrics.map_metric_provider.column_condition_partial import (
+    column_condition_partial,
+)
 from great_expectations.expectations.metrics.metric_provider import metric_partial
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -46,8 +48,6 @@ from lakehub.quality_rules.cn_spark import (
 )
 from lakehub.quality_rules.column_rules import column
 
-# GX's metric and expectation base classes are untyped (Any) to mypy, hence the `misc` ignores below.
-
 
 def reference_date(as_of: str | None) -> Column:
     """The date 'the future' starts after: `as_of` (ISO date), else Spark's current_date()."""
@@ -57,44 +57,44 @@ def reference_date(as_of: str | None) -> Column:
 # --- metric providers: the Spark condition of each lakehub map expectation -------------------------
 
 
-class ColumnValuesValidCnResidentId(ColumnMapMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnValuesValidCnResidentId(ColumnMapMetricProvider):
     """GB 11643 resident ID: check digit, real birth date within 1900-01-01..as_of."""
 
     condition_metric_name = "column_values.valid_cn_resident_id"
     condition_value_keys = ("as_of",)
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]  # untyped GX decorator
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, as_of: str | None = None, **kwargs: Any) -> Column:
         return resident_id_valid(kwargs["_accessor_domain_kwargs"]["column"], reference_date(as_of))
 
 
-class ColumnValuesValidCnUscc(ColumnMapMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnValuesValidCnUscc(ColumnMapMetricProvider):
     """GB 32100 unified social credit code."""
 
     condition_metric_name = "column_values.valid_cn_uscc"
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]  # untyped GX decorator
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, **kwargs: Any) -> Column:
         return uscc_valid(kwargs["_accessor_domain_kwargs"]["column"])
 
 
-class ColumnValuesValidCnMobile(ColumnMapMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnValuesValidCnMobile(ColumnMapMetricProvider):
     """Mainland mobile number 1[3-9] + 9 digits."""
 
     condition_metric_name = "column_values.valid_cn_mobile"
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]  # untyped GX decorator
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, **kwargs: Any) -> Column:
         return mobile_valid(kwargs["_accessor_domain_kwargs"]["column"])
 
 
-class ColumnValuesValidCnAdminCode(ColumnMapMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnValuesValidCnAdminCode(ColumnMapMetricProvider):
     """GB/T 2260 area code of an allowed length, known province, optional prefixes and value set."""
 
     condition_metric_name = "column_values.valid_cn_admin_code"
     condition_value_keys = ("lengths", "prefix", "value_set")
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]  # untyped GX decorator
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(
         cls,
         column: Column,
@@ -116,7 +116,7 @@ def spark_pair_condition(
     built from the column name (cn_spark writes them as Spark SQL on the name), so this twin passes names.
     """
 
-    @metric_partial(  # type: ignore[misc]  # untyped GX decorator
+    @metric_partial(
         engine=SparkDFExecutionEngine,
         partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
         domain_type=MetricDomainTypes.COLUMN_PAIR,
@@ -138,10 +138,10 @@ def spark_pair_condition(
         )
         return ~expected, compute_kwargs, accessor_kwargs
 
-    return inner  # type: ignore[no-any-return]  # metric_partial returns Any
+    return inner
 
 
-class ColumnPairValuesInBbox(ColumnPairMapMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnPairValuesInBbox(ColumnPairMapMetricProvider):
     """column_A (longitude), column_B (latitude) inside [west, south, east, north]."""
 
     condition_metric_name = "column_pair_values.in_bbox"
@@ -153,7 +153,7 @@ class ColumnPairValuesInBbox(ColumnPairMapMetricProvider):  # type: ignore[misc]
         return bbox_contains(column(column_a), column(column_b), (west, south, east, north))
 
 
-class ColumnPairValuesMatchCnResidentIdGender(ColumnPairMapMetricProvider):  # type: ignore[misc]  # untyped base
+class ColumnPairValuesMatchCnResidentIdGender(ColumnPairMapMetricProvider):
     """The gender in column_B does not contradict the resident ID in column_A."""
 
     condition_metric_name = "column_pair_values.match_cn_resident_id_gender"
@@ -168,7 +168,7 @@ class ColumnPairValuesMatchCnResidentIdGender(ColumnPairMapMetricProvider):  # t
         )
 
 
-class ColumnPairValuesMatchCnResidentIdBirthDate(ColumnPairMapMetricProvider):  # type: ignore[misc]  # untyped
+class ColumnPairValuesMatchCnResidentIdBirthDate(ColumnPairMapMetricProvider):
     """The birth date in column_B equals the one in the resident ID in column_A."""
 
     condition_metric_name = "column_pair_values.match_cn_resident_id_birth_date"
@@ -178,18 +178,18 @@ class ColumnPairValuesMatchCnResidentIdBirthDate(ColumnPairMapMetricProvider):  
         return resident_id_birth_date_matches(column_a, column(column_b))
 
 
-class ColumnMaxAgeDays(ColumnAggregateMetricProvider):  # type: ignore[misc]  # GX base is untyped
+class ColumnMaxAgeDays(ColumnAggregateMetricProvider):
     """Days from the column's newest date (or timestamp) to the reference date (as_of, else today)."""
 
     metric_name = "column.max_age_days"
     value_keys = ("as_of",)
 
-    @column_aggregate_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]  # untyped GX decorator
+    @column_aggregate_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, as_of: str | None = None, **kwargs: Any) -> Column:
         return F.datediff(reference_date(as_of), F.to_date(F.max(column)))
 
 
-class _PairExpectation(ColumnPairMapExpectation):  # type: ignore[misc]  # untyped base
+class _PairExpectation(ColumnPairMapExpectation):
     """A lakehub column-pair expectation: GX's pair base plus `ignore_row_if`, as GX's own pair expectations have."""
 
     ignore_row_if: Literal["both_values_are_missing", "either_value_is_missing", "neither"] = (
@@ -202,7 +202,7 @@ class _PairExpectation(ColumnPairMapExpectation):  # type: ignore[misc]  # untyp
 # --- expectations ------------------------------------------------------------------------------------
 
 
-class ExpectColumnValuesToBeValidCnResidentId(ColumnMapExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnValuesToBeValidCnResidentId(ColumnMapExpectation):
     """Values are GB 11643 resident IDs: 18 characters, real birth date not after as_of, check character."""
 
     as_of: str | None = None
@@ -212,21 +212,21 @@ class ExpectColumnValuesToBeValidCnResidentId(ColumnMapExpectation):  # type: ig
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "as_of")
 
 
-class ExpectColumnValuesToBeValidCnUscc(ColumnMapExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnValuesToBeValidCnUscc(ColumnMapExpectation):
     """Values are GB 32100 unified social credit codes (GB 11714 organisation and credit check)."""
 
     map_metric: ClassVar[str] = "column_values.valid_cn_uscc"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
 
 
-class ExpectColumnValuesToBeValidCnMobile(ColumnMapExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnValuesToBeValidCnMobile(ColumnMapExpectation):
     """Values are 11-digit mainland mobile numbers."""
 
     map_metric: ClassVar[str] = "column_values.valid_cn_mobile"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
 
 
-class ExpectColumnValuesToBeValidCnAdminCode(ColumnMapExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnValuesToBeValidCnAdminCode(ColumnMapExpectation):
     """Values are GB/T 2260 area codes of an allowed length, known province, prefix and value set."""
 
     lengths: tuple[int, ...] = (6,)
@@ -237,7 +237,7 @@ class ExpectColumnValuesToBeValidCnAdminCode(ColumnMapExpectation):  # type: ign
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "lengths", "prefix", "value_set")
 
 
-class ExpectColumnPairValuesToBeInBbox(_PairExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnPairValuesToBeInBbox(_PairExpectation):
     """column_A (longitude) and column_B (latitude) lie inside bbox = [west, south, east, north]."""
 
     bbox: tuple[float, float, float, float]
@@ -246,7 +246,7 @@ class ExpectColumnPairValuesToBeInBbox(_PairExpectation):  # type: ignore[misc] 
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "ignore_row_if", "bbox")
 
 
-class ExpectColumnPairValuesToMatchCnResidentIdGender(_PairExpectation):  # type: ignore[misc]  # untyped
+class ExpectColumnPairValuesToMatchCnResidentIdGender(_PairExpectation):
     """The gender in column_B does not contradict the resident ID in column_A (odd 17th digit: male)."""
 
     male_values: tuple[str, ...] = ("男",)
@@ -256,14 +256,14 @@ class ExpectColumnPairValuesToMatchCnResidentIdGender(_PairExpectation):  # type
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "ignore_row_if", "male_values", "female_values")
 
 
-class ExpectColumnPairValuesToMatchCnResidentIdBirthDate(_PairExpectation):  # type: ignore[misc]  # untyped
+class ExpectColumnPairValuesToMatchCnResidentIdBirthDate(_PairExpectation):
     """The birth date in column_B equals the one encoded in the resident ID in column_A."""
 
     map_metric: ClassVar[str] = "column_pair_values.match_cn_resident_id_birth_date"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "ignore_row_if")
 
 
-class ExpectColumnMaxToBeWithinDays(ColumnAggregateExpectation):  # type: ignore[misc]  # untyped base
+class ExpectColumnMaxToBeWithinDays(ColumnAggregateExpectation):
     """Freshness: the column's newest date or timestamp is at most max_age_days before as_of (else today)."""
 
     max_age_days: int
