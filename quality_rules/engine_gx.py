@@ -26,6 +26,7 @@ import datetime as dt
 import decimal
 import logging
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -171,9 +172,20 @@ def to_gx_expectation(spec: RuleSpec, *, as_of: dt.date | None = None) -> Any:
         )
     kind, mapping = GX_EXPECTATIONS[spec.expectation]
     kwargs = mapping(spec.kwargs, as_of.isoformat() if as_of else None)
-    if spec.kwargs.row_condition is not None:
-        kwargs |= {"row_condition": spec.kwargs.row_condition, "condition_parser": "spark"}
-    return kind(**kwargs, meta={RULE_ID: spec.id})
+    if spec.kwargs.row_condition is None:
+        return kind(**kwargs, meta={RULE_ID: spec.id})
+    # GX 1.24 deprecates string row conditions in favour of Condition objects, which cannot express an
+    # arbitrary Spark SQL predicate; the `spark` parser is still supported, so its warning is silenced.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", category=DeprecationWarning, message=".*(row_condition|condition_parser)"
+        )
+        return kind(
+            **kwargs,
+            row_condition=spec.kwargs.row_condition,
+            condition_parser="spark",
+            meta={RULE_ID: spec.id},
+        )
 
 
 def to_gx_suite(suite: Suite, *, as_of: dt.date | None = None) -> Any:

@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import (
+    Check,
     CompileContext,
     CompiledRule,
     GroupCheck,
@@ -133,6 +134,21 @@ def _with_duplicate_flags(
     return joined
 
 
+def _with_derived(frame: DataFrame, checks: Sequence[Check]) -> DataFrame:
+    """The frame plus the helper columns the checks read (each computed once per row, shared by name).
+
+    Spark keeps this projection apart from the one reading it (it does not inline non-trivial expressions
+    referenced more than once), so a parsed resident-ID body is parsed once, not once per digit.
+    """
+    derived: dict[str, Column] = {}
+    for check in checks:
+        if isinstance(check, RowCheck):
+            derived.update(check.derived)
+    for name, value in derived.items():  # one projection each: a helper may read the ones before it
+        frame = frame.withColumn(name, value)
+    return frame
+
+
 def _flag(
     frame: DataFrame, compiled: Sequence[CompiledRule], duplicates: Sequence[DataFrame] | None = None
 ) -> DataFrame:
@@ -143,7 +159,8 @@ def _flag(
     sets = _group_sets(compiled)
     if sets and duplicates is None:
         duplicates = _duplicate_keys(frame, sets)
-    joined = _with_duplicate_flags(frame, sets, duplicates or []) if sets else frame
+    base = _with_derived(frame, [item.check for item in compiled])
+    joined = _with_duplicate_flags(base, sets, duplicates or []) if sets else base
     flags: list[Column] = []
     for i, item in enumerate(compiled):
         check = item.check
@@ -219,7 +236,7 @@ def _sample_values(
         if isinstance(check, GroupCheck):
             rows = duplicates[sets.index(check.group_columns)].where(check.element)
         else:
-            rows = frame.where(check.unexpected)
+            rows = _with_derived(frame, [check]).where(check.unexpected)
         parts.append(
             rows.select(F.lit(i).alias("_rule"), _sample_text(check, masks).alias("_text")).limit(SAMPLE_ROWS)
         )

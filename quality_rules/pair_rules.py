@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from lakehub.quality_rules.cn_spark import (
     bbox_contains,
     resident_id_birth_date_matches,
+    resident_id_derived,
     resident_id_gender_matches,
 )
 from lakehub.quality_rules.column_rules import column
@@ -30,7 +31,10 @@ COUNTY_BBOX = (115.55, 29.45, 116.25, 29.95)
 
 
 def pair_check(
-    kwargs: ColumnPairKwargs, passes: Column, masks: Mapping[str, Sensitivity] | None = None
+    kwargs: ColumnPairKwargs,
+    passes: Column,
+    masks: Mapping[str, Sensitivity] | None = None,
+    derived: Mapping[str, Column] | None = None,
 ) -> RowCheck:
     """Row check on two columns: ignore_row_if picks the elements; an element fails unless `passes` is true."""
     from pyspark.sql import functions as F
@@ -43,6 +47,7 @@ def pair_check(
         element=element,
         sample_columns=kwargs.columns,
         masks=dict(masks or {}),
+        derived=dict(derived or {}),
     )
 
 
@@ -90,9 +95,9 @@ class IdGenderKwargs(ColumnPairKwargs):
 def compile_id_gender(kwargs: IdGenderKwargs, context: CompileContext) -> RowCheck:
     """Rows whose gender contradicts the ID's 17th digit are unexpected."""
     passes = resident_id_gender_matches(
-        kwargs.column_A, column(kwargs.column_B), kwargs.male_values, kwargs.female_values
+        kwargs.column_A, column(kwargs.column_B), kwargs.male_values, kwargs.female_values, precomputed=True
     )
-    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"})
+    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"}, resident_id_derived(kwargs.column_A))
 
 
 class IdBirthDateKwargs(ColumnPairKwargs):
@@ -106,5 +111,5 @@ class IdBirthDateKwargs(ColumnPairKwargs):
 
 def compile_id_birth_date(kwargs: IdBirthDateKwargs, context: CompileContext) -> RowCheck:
     """Rows whose birth date differs from the ID's are unexpected."""
-    passes = resident_id_birth_date_matches(kwargs.column_A, column(kwargs.column_B))
-    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"})
+    passes = resident_id_birth_date_matches(kwargs.column_A, column(kwargs.column_B), precomputed=True)
+    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"}, resident_id_derived(kwargs.column_A))
