@@ -54,6 +54,7 @@ PARTIAL_UNEXPECTED_COUNT = 20
 RULE_ID = "lakehub_rule_id"
 """Key in each GX expectation's `meta` naming the lakehub rule it came from."""
 
+_ROW_CONDITION_DEPRECATION = ".*(row_condition|condition_parser) parameter is deprecated"
 GxKwargs = Callable[[Any, str | None], dict[str, Any]]
 """(rule kwargs model, as_of ISO date or None) → the GX expectation's keyword arguments."""
 
@@ -384,7 +385,8 @@ def validate(
         "result_format": "BASIC",
         "partial_unexpected_count": PARTIAL_UNEXPECTED_COUNT if samples else 0,
     }
-    with _counting_jobs(frame.sparkSession) as jobs:
+    with _counting_jobs(frame.sparkSession) as jobs, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message=_ROW_CONDITION_DEPRECATION)
         context, batch = _batch(frame)  # the context first: building a suite needs an active one
         validation = batch.validate(to_gx_suite(suite, as_of=as_of), result_format=result_format)
         row_count, nonnull = _counts(context, batch, typed)
