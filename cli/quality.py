@@ -22,7 +22,9 @@ objection_app = typer.Typer(help="Quality objections (质量异议): raise, list
 app.add_typer(objection_app, name="objection")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-EngineOption = Annotated[str, typer.Option(help="Validation engine: spark or gx.")]
+EngineOption = Annotated[
+    str, typer.Option(help="Validation engine: spark (lakehub's one-pass engine) or gx (Great Expectations, slower).")
+]
 _MARK = {"passed": "[green]✓[/]", "warned": "[yellow]![/]", "failed": "[red]✗[/]"}
 
 
@@ -68,10 +70,11 @@ def check(
 ) -> None:
     """Validate a delivered file against a suite without landing it (recorded in the catalog); exit 1 on errors."""
     from lakehub.pipelines.jobs import quality_check
-    from lakehub.quality_rules import resolve_suite
+    from lakehub.quality_rules import parse_engine, resolve_suite
 
-    resolve_suite(suite)  # fail on a bad suite before reading the file
-    outcome = quality_check(config(), file, suite, engine=engine)
+    chosen = parse_engine(engine)  # fail on a bad engine or suite before reading the file
+    resolve_suite(suite)
+    outcome = quality_check(config(), file, suite, engine=chosen)
     result = outcome.result
     if json_output:
         print_json(list(result.results))
@@ -100,8 +103,9 @@ def run(
 ) -> None:
     """Validate landed base tables at their current Delta version; store results; exit 1 if an error rule fails."""
     from lakehub.pipelines.jobs import quality_run
+    from lakehub.quality_rules import parse_engine
 
-    outcome = quality_run(config(), dataset, engine=engine, issue_cap=max_issues)
+    outcome = quality_run(config(), dataset, engine=parse_engine(engine), issue_cap=max_issues)
     if json_output:
         print_json(
             [

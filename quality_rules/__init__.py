@@ -1,11 +1,14 @@
 """lakehub.quality_rules: the rule library (质量规则库).
 
-Importing this package never imports pyspark: suites, the registry, results and masking are pure Python.
-The Spark engine is `lakehub.quality_rules.engine_spark` (`validate`, `annotate`, `compile_rule`) and
-`lakehub.quality_rules.check.check_frame`; import them where Spark runs. `validate_datasets` (frames by
+Importing this package never imports pyspark or Great Expectations: suites, the registry, results and
+masking are pure Python. `validate_frame(frame, suite, engine="spark"|"gx")` validates a Spark frame with
+either engine, importing the chosen one when it runs. The one-pass engine is
+`lakehub.quality_rules.engine_spark` (`validate`, `annotate`, `compile_rule`), the Great Expectations one
+`lakehub.quality_rules.engine_gx`; `lakehub.quality_rules.check.check_frame` checks an unlanded delivery. `validate_datasets` (frames by
 `tier.name`, single- or cross-table suites) imports Spark only when called.
 """
 
+from lakehub.quality_rules.engines import ENGINES, Engine, parse_engine, validate_frame
 from lakehub.quality_rules.errors import (
     DatasetMismatchError,
     RuleConfigError,
@@ -32,9 +35,11 @@ from lakehub.quality_rules.validation import validate_datasets
 
 __all__ = [
     "DIMENSIONS",
+    "ENGINES",
     "REGISTRY",
     "CheckOutcome",
     "DatasetMismatchError",
+    "Engine",
     "RuleConfigError",
     "RuleError",
     "RuleResult",
@@ -52,7 +57,9 @@ __all__ = [
     "load_builtin_suite",
     "load_suite",
     "mask_value",
+    "parse_engine",
     "parse_suite",
     "resolve_suite",
     "validate_datasets",
+    "validate_frame",
 ]

@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
-from lakehub.quality_rules.cn_spark import admin_code_valid, mobile_valid, resident_id_valid, uscc_valid
-from lakehub.quality_rules.column_rules import column, value_check
+from lakehub.quality_rules.cn_spark import (
+    admin_code_valid,
+    mobile_valid,
+    resident_id_derived,
+    resident_id_valid,
+    uscc_derived,
+    uscc_valid,
+)
+from lakehub.quality_rules.column_rules import value_check
 from lakehub.quality_rules.compiled import CompileContext, RowCheck
 from lakehub.quality_rules.kwargs import ColumnMapKwargs
 
@@ -31,8 +38,15 @@ class ResidentIdKwargs(ColumnMapKwargs):
 
 def compile_resident_id(kwargs: ResidentIdKwargs, context: CompileContext) -> RowCheck:
     """Invalid IDs are unexpected; samples are masked as resident IDs."""
-    check = value_check(kwargs.column, resident_id_valid(kwargs.column, reference_date(context)))
-    return RowCheck(check.unexpected, check.element, check.sample_columns, {kwargs.column: "resident_id"})
+    valid = resident_id_valid(kwargs.column, reference_date(context), precomputed=True)
+    check = value_check(kwargs.column, valid)
+    return RowCheck(
+        check.unexpected,
+        check.element,
+        check.sample_columns,
+        {kwargs.column: "resident_id"},
+        resident_id_derived(kwargs.column),
+    )
 
 
 class UsccKwargs(ColumnMapKwargs):
@@ -41,7 +55,10 @@ class UsccKwargs(ColumnMapKwargs):
 
 def compile_uscc(kwargs: UsccKwargs, context: CompileContext) -> RowCheck:
     """Invalid credit codes are unexpected."""
-    return value_check(kwargs.column, uscc_valid(kwargs.column))
+    check = value_check(kwargs.column, uscc_valid(kwargs.column, precomputed=True))
+    return RowCheck(
+        check.unexpected, check.element, check.sample_columns, derived=uscc_derived(kwargs.column)
+    )
 
 
 class MobileKwargs(ColumnMapKwargs):
@@ -83,7 +100,6 @@ class AdminCodeKwargs(ColumnMapKwargs):
 
 def compile_admin_code(kwargs: AdminCodeKwargs, context: CompileContext) -> RowCheck:
     """Codes of the wrong form, province, prefix or outside value_set are unexpected."""
-    passes = admin_code_valid(kwargs.column, tuple(kwargs.lengths), kwargs.prefix)
-    if kwargs.value_set is not None:
-        passes = passes & column(kwargs.column).isin(*kwargs.value_set)
-    return value_check(kwargs.column, passes)
+    return value_check(
+        kwargs.column, admin_code_valid(kwargs.column, tuple(kwargs.lengths), kwargs.prefix, kwargs.value_set)
+    )

@@ -35,6 +35,8 @@ class RowCheck:
     """Columns whose (masked) values illustrate a failing row; empty for no samples."""
     masks: Mapping[str, Sensitivity] = field(default_factory=dict)
     """Sensitivity the expectation itself implies (a resident-ID rule masks its column)."""
+    derived: Mapping[str, Column] = field(default_factory=dict)
+    """Helper columns computed once per row before the checks that read them (e.g. a parsed ID body)."""
 
 
 @dataclass(frozen=True, slots=True)

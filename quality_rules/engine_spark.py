@@ -1,10 +1,10 @@
 """The one-pass Spark engine: a whole suite becomes one projection of per-rule flags and one aggregation.
 
-Passes over the data: 1 computing every rule (counts, table aggregates, hashes of a few failing values);
-+1 grouped pass when the suite has uniqueness rules (one GROUPING SETS aggregation for all of them,
-joined back by broadcast, in the same Spark job); +1 light pass reading only the sampled columns when
-some rule has unexpected values, to fetch the masked sample values behind the hashes (`samples=False`
-skips it). Cache the input first if it is expensive to recompute.
+Passes over the data: 1 computing every rule (counts and table aggregates); +1 grouped pass when the
+suite has uniqueness rules (one GROUPING SETS aggregation for all of them, joined back by broadcast, in
+the same Spark job); +1 light pass when some rule has unexpected values: per failing rule a limited scan
+of its first failing rows, reading only the columns it needs, for a few masked sample values
+(`samples=False` skips it). Cache the input first if it is expensive to recompute.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import (
+    Check,
     CompileContext,
     CompiledRule,
     GroupCheck,
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 FAILURES = "_failures"
 """array<string> of the ids of the row-level rules a row fails."""
 SAMPLE_SIZE = 5
+"""Distinct (masked) failing values reported per rule."""
+SAMPLE_ROWS = 20
+"""Failing rows read per rule to pick the samples from (as GX's partial unexpected list)."""
 
 
 def _row_condition(spec: RuleSpec) -> Column | None:
@@ -114,10 +118,12 @@ def _duplicate_keys(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> list[D
     return frames
 
 
-def _with_duplicate_flags(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> DataFrame:
+def _with_duplicate_flags(
+    frame: DataFrame, sets: Sequence[tuple[str, ...]], duplicates: Sequence[DataFrame]
+) -> DataFrame:
     """Add `_dup<s>` (true or null) per column set; null-safe equality, so all-null keys match too."""
     joined = frame
-    for s, (columns, dups) in enumerate(zip(sets, _duplicate_keys(frame, sets), strict=True)):
+    for s, (columns, dups) in enumerate(zip(sets, duplicates, strict=True)):
         right = dups.select(
             *[column(c).alias(f"_g{s}_{j}") for j, c in enumerate(columns)], F.lit(True).alias(f"_dup{s}")
         )
@@ -128,10 +134,33 @@ def _with_duplicate_flags(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> 
     return joined
 
 
-def _flag(frame: DataFrame, compiled: Sequence[CompiledRule]) -> DataFrame:
-    """The frame plus `_u<i>` (row fails rule i) and `_e<i>` (row is an element of rule i) per row rule."""
+def _with_derived(frame: DataFrame, checks: Sequence[Check]) -> DataFrame:
+    """The frame plus the helper columns the checks read (each computed once per row, shared by name).
+
+    Spark keeps this projection apart from the one reading it (it does not inline non-trivial expressions
+    referenced more than once), so a parsed resident-ID body is parsed once, not once per digit.
+    """
+    derived: dict[str, Column] = {}
+    for check in checks:
+        if isinstance(check, RowCheck):
+            derived.update(check.derived)
+    for name, value in derived.items():  # one projection each: a helper may read the ones before it
+        frame = frame.withColumn(name, value)
+    return frame
+
+
+def _flag(
+    frame: DataFrame, compiled: Sequence[CompiledRule], duplicates: Sequence[DataFrame] | None = None
+) -> DataFrame:
+    """The frame plus `_u<i>` (row fails rule i) and `_e<i>` (row is an element of rule i) per row rule.
+
+    `duplicates` are the duplicated keys per column set of the uniqueness rules (computed when not given).
+    """
     sets = _group_sets(compiled)
-    joined = _with_duplicate_flags(frame, sets) if sets else frame
+    if sets and duplicates is None:
+        duplicates = _duplicate_keys(frame, sets)
+    base = _with_derived(frame, [item.check for item in compiled])
+    joined = _with_duplicate_flags(base, sets, duplicates or []) if sets else base
     flags: list[Column] = []
     for i, item in enumerate(compiled):
         check = item.check
@@ -167,68 +196,69 @@ def _sample_text(check: RowCheck | GroupCheck, masks: Mapping[str, Sensitivity])
     return parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
 
 
-def _value_hash(check: RowCheck | GroupCheck) -> Column:
-    return F.xxhash64(*[column(c) for c in check.sample_columns])
-
-
 def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
-    """Counts, table aggregates and, per row rule, up to SAMPLE_SIZE hashes of distinct failing values.
+    """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
-    Only fixed-width aggregates, so Spark runs one code-generated hash aggregation; string aggregates
-    (min, collect_set) would force an interpreted sort aggregation several times slower.
+    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation; samples are
+    fetched afterwards by a light pass over the failing rules only (string aggregates here would force an
+    interpreted sort aggregation several times slower).
     """
-    hashes: list[Column] = []
     aggregates: list[Column] = [F.count(F.lit(1)).alias("_rows")]
     for i, item in enumerate(compiled):
-        check = item.check
-        if isinstance(check, TableCheck):
-            aggregates += [a.alias(f"_t{i}_{j}") for j, a in enumerate(check.aggregates)]
-            continue
-        aggregates += [
-            F.count_if(F.col(f"_e{i}")).alias(f"_ne{i}"),
-            F.count_if(F.col(f"_u{i}")).alias(f"_nu{i}"),
-        ]
-        if check.sample_columns:
-            hashes.append(F.when(F.col(f"_u{i}"), _value_hash(check)).alias(f"_h{i}"))
-            # One bucket per hash residue keeps the picked values distinct.
+        if isinstance(item.check, TableCheck):
+            aggregates += [a.alias(f"_t{i}_{j}") for j, a in enumerate(item.check.aggregates)]
+        else:
             aggregates += [
-                F.min(F.when(F.pmod(F.col(f"_h{i}"), F.lit(SAMPLE_SIZE)) == k, F.col(f"_h{i}"))).alias(
-                    f"_x{i}_{k}"
-                )
-                for k in range(SAMPLE_SIZE)
+                F.count_if(F.col(f"_e{i}")).alias(f"_ne{i}"),
+                F.count_if(F.col(f"_u{i}")).alias(f"_nu{i}"),
             ]
-    return flagged.select("*", *hashes).agg(*aggregates).collect()[0]
-
-
-def _picked_hashes(compiled: Sequence[CompiledRule], metrics: Row) -> dict[int, list[int]]:
-    names = metrics.asDict()
-    picked = {
-        i: [h for k in range(SAMPLE_SIZE) if (h := names.get(f"_x{i}_{k}")) is not None]
-        for i in range(len(compiled))
-    }
-    return {i: hashes for i, hashes in picked.items() if hashes}
+    return flagged.agg(*aggregates).collect()[0]
 
 
 def _sample_values(
     frame: DataFrame,
     compiled: Sequence[CompiledRule],
-    picked: Mapping[int, list[int]],
+    failing: Sequence[int],
+    duplicates: Sequence[DataFrame],
     masks: Mapping[str, Sensitivity],
 ) -> dict[int, tuple[str, ...]]:
-    """The masked values behind the picked hashes: a light pass reading only the sampled columns."""
-    texts = []
-    for i, hashes in picked.items():
+    """Up to SAMPLE_SIZE distinct masked values among the first SAMPLE_ROWS failing rows of each failing rule.
+
+    One light job: per failing rule, a limited scan of the rows it fails reading only the columns it needs
+    (uniqueness rules read their duplicated keys, already computed); scans stop once enough rows are found.
+    """
+    sets = _group_sets(compiled)
+    parts: list[DataFrame] = []
+    for i in failing:
         check = compiled[i].check
-        assert not isinstance(check, TableCheck)
-        texts.append(F.when(_value_hash(check).isin(*hashes), _sample_text(check, masks)).alias(f"_s{i}"))
-    found = reduce(lambda a, b: a | b, [F.col(f"_s{i}").isNotNull() for i in picked])
-    row = (
-        frame.select(*texts)
-        .where(found)
-        .agg(*[F.array_sort(F.collect_set(f"_s{i}")).alias(f"_s{i}") for i in picked])
-        .collect()[0]
-    )
-    return {i: tuple(row[f"_s{i}"][:SAMPLE_SIZE]) for i in picked}
+        if isinstance(check, TableCheck) or not check.sample_columns:
+            continue
+        if isinstance(check, GroupCheck):
+            rows = duplicates[sets.index(check.group_columns)].where(check.element)
+        else:
+            rows = _with_derived(frame, [check]).where(check.unexpected)
+        parts.append(
+            rows.select(F.lit(i).alias("_rule"), _sample_text(check, masks).alias("_text")).limit(SAMPLE_ROWS)
+        )
+    if not parts:
+        return {}
+    found: dict[int, set[str]] = {}
+    for row in reduce(DataFrame.unionAll, parts).collect():
+        found.setdefault(row["_rule"], set()).add(row["_text"])
+    return {i: tuple(sorted(texts)[:SAMPLE_SIZE]) for i, texts in found.items()}
+
+
+def sample_masks(
+    suite: Suite, compiled: Sequence[CompiledRule], sensitivity: Mapping[str, Sensitivity] | None
+) -> dict[str, Sensitivity]:
+    """Column → masking of sample values: implied by the suite's rules, then the suite's, then the caller's."""
+    implied = {
+        name: kind
+        for item in compiled
+        if not isinstance(item.check, TableCheck)
+        for name, kind in item.check.masks.items()
+    }
+    return {**implied, **suite.sensitive, **(sensitivity or {})}
 
 
 def _percent(elements: int, unexpected: int) -> float | None:
@@ -293,12 +323,21 @@ def validate(
     """
     check_columns(frame.columns, suite)
     compiled = compile_suite(suite, as_of=as_of)
-    row_checks = [item.check for item in compiled if not isinstance(item.check, TableCheck)]
-    implied = {c: kind for check in row_checks for c, kind in check.masks.items()}
-    masks: dict[str, Sensitivity] = {**implied, **suite.sensitive, **(sensitivity or {})}
-    metrics = _metrics(_flag(frame, compiled), compiled)
-    picked = _picked_hashes(compiled, metrics) if samples else {}
-    values = _sample_values(frame, compiled, picked, masks) if picked else {}
+    masks = sample_masks(suite, compiled, sensitivity)
+    sets = _group_sets(compiled)
+    # Duplicated keys are cached: the main pass broadcasts them, the sample pass reads them again.
+    duplicates = [keys.cache() for keys in _duplicate_keys(frame, sets)] if sets else []
+    try:
+        metrics = _metrics(_flag(frame, compiled, duplicates), compiled)
+        failing = [
+            i
+            for i, item in enumerate(compiled)
+            if not isinstance(item.check, TableCheck) and item.check.sample_columns and metrics[f"_nu{i}"]
+        ]
+        values = _sample_values(frame, compiled, failing, duplicates, masks) if samples and failing else {}
+    finally:
+        for keys in duplicates:
+            keys.unpersist()
     facts = TableFacts(
         row_count=int(metrics["_rows"]),
         column_types={
@@ -306,7 +345,7 @@ def validate(
         },
     )
     results = tuple(_result(item, i, metrics, facts, values.get(i, ())) for i, item in enumerate(compiled))
-    passes = 1 + bool(_group_sets(compiled)) + bool(picked)
+    passes = 1 + bool(sets) + bool(samples and failing)
     outcome = SuiteResult(
         suite=suite.suite,
         dataset=suite.dataset,

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Self
 from pydantic import Field, model_validator
 
 from lakehub.quality_rules.cn_spark import (
-    date_ymd,
-    resident_id_birth_ymd,
-    resident_id_odd_sequence,
-    resident_id_well_formed,
+    bbox_contains,
+    resident_id_birth_date_matches,
+    resident_id_derived,
+    resident_id_gender_matches,
 )
-from lakehub.quality_rules.column_rules import column, range_condition
+from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import CompileContext, RowCheck
 from lakehub.quality_rules.kwargs import ColumnPairKwargs, PairIgnore
 
@@ -31,7 +31,10 @@ COUNTY_BBOX = (115.55, 29.45, 116.25, 29.95)
 
 
 def pair_check(
-    kwargs: ColumnPairKwargs, passes: Column, masks: Mapping[str, Sensitivity] | None = None
+    kwargs: ColumnPairKwargs,
+    passes: Column,
+    masks: Mapping[str, Sensitivity] | None = None,
+    derived: Mapping[str, Column] | None = None,
 ) -> RowCheck:
     """Row check on two columns: ignore_row_if picks the elements; an element fails unless `passes` is true."""
     from pyspark.sql import functions as F
@@ -44,6 +47,7 @@ def pair_check(
         element=element,
         sample_columns=kwargs.columns,
         masks=dict(masks or {}),
+        derived=dict(derived or {}),
     )
 
 
@@ -62,11 +66,7 @@ class BboxKwargs(ColumnPairKwargs):
 
 def compile_bbox(kwargs: BboxKwargs, context: CompileContext) -> RowCheck:
     """Points outside the box (or with one coordinate missing) are unexpected."""
-    west, south, east, north = kwargs.bbox
-    passes = range_condition(column(kwargs.column_A), west, east) & range_condition(
-        column(kwargs.column_B), south, north
-    )
-    return pair_check(kwargs, passes)
+    return pair_check(kwargs, bbox_contains(column(kwargs.column_A), column(kwargs.column_B), kwargs.bbox))
 
 
 class GreaterThanKwargs(ColumnPairKwargs):
@@ -94,12 +94,10 @@ class IdGenderKwargs(ColumnPairKwargs):
 
 def compile_id_gender(kwargs: IdGenderKwargs, context: CompileContext) -> RowCheck:
     """Rows whose gender contradicts the ID's 17th digit are unexpected."""
-
-    gender = column(kwargs.column_B)
-    odd = resident_id_odd_sequence(kwargs.column_A)
-    contradicts = (odd & gender.isin(*kwargs.female_values)) | (~odd & gender.isin(*kwargs.male_values))
-    passes = ~resident_id_well_formed(kwargs.column_A) | ~contradicts
-    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"})
+    passes = resident_id_gender_matches(
+        kwargs.column_A, column(kwargs.column_B), kwargs.male_values, kwargs.female_values, precomputed=True
+    )
+    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"}, resident_id_derived(kwargs.column_A))
 
 
 class IdBirthDateKwargs(ColumnPairKwargs):
@@ -113,10 +111,5 @@ class IdBirthDateKwargs(ColumnPairKwargs):
 
 def compile_id_birth_date(kwargs: IdBirthDateKwargs, context: CompileContext) -> RowCheck:
     """Rows whose birth date differs from the ID's are unexpected."""
-    encoded = resident_id_birth_ymd(kwargs.column_A)
-    passes = (
-        ~resident_id_well_formed(kwargs.column_A)
-        | encoded.isNull()
-        | (encoded == date_ymd(column(kwargs.column_B)))
-    )
-    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"})
+    passes = resident_id_birth_date_matches(kwargs.column_A, column(kwargs.column_B), precomputed=True)
+    return pair_check(kwargs, passes, {kwargs.column_A: "resident_id"}, resident_id_derived(kwargs.column_A))
