@@ -23,7 +23,10 @@ app.add_typer(objection_app, name="objection")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 EngineOption = Annotated[
-    str, typer.Option(help="Validation engine: spark (lakehub's one-pass engine) or gx (Great Expectations, slower).")
+    str,
+    typer.Option(
+        help="Validation engine: spark (lakehub's one-pass engine) or gx (Great Expectations, slower)."
+    ),
 ]
 _MARK = {"passed": "[green]✓[/]", "warned": "[yellow]![/]", "failed": "[red]✗[/]"}
 

@@ -18,7 +18,7 @@ from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import LandingResult, delivery_files, ingest_source
 from lakehub.pipelines.landing_lineage import PipelineLineage
 from lakehub.pipelines.sources import SourceSpec, get_source, load_sources
-from lakehub.pipelines.validation import collect_failing_rows, suite_sensitivity, validate_frame
+from lakehub.pipelines.validation import collect_failing_rows, suite_sensitivity
 from lakehub.quality_rules.recording import (
     DEFAULT_ISSUE_CAP,
     issue_values,
@@ -29,7 +29,7 @@ from lakehub.quality_rules.recording import (
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from lakehub.quality_rules import Suite, SuiteResult
+    from lakehub.quality_rules import Engine, Suite, SuiteResult
 
 Progress = Callable[[str, str, int, int], None]
 """progress(phase, item, done, total)."""
@@ -276,11 +276,12 @@ def quality_run(
     config: LakehubConfig,
     dataset: str | None = None,
     *,
-    engine: str = "spark",
+    engine: Engine = "spark",
     issue_cap: int = DEFAULT_ISSUE_CAP,
 ) -> QualityRun:
     """`lakehub quality run`: validate landed base tables at their current Delta version and store results."""
     from lakehub.pipelines.delta_io import current_version, table_exists
+    from lakehub.quality_rules.check import check_frame
 
     if issue_cap < 0:
         raise PipelineError(
@@ -302,7 +303,7 @@ def quality_run(
             version = current_version(spark, path)
             frame = spark.read.format("delta").option("versionAsOf", version).load(path)
             sensitivity = suite_sensitivity(spec, suite)
-            result = validate_frame(
+            result = check_frame(
                 frame.select(*spec.column_names), suite, sensitivity=sensitivity, engine=engine
             )
             failing = (
@@ -332,7 +333,7 @@ def quality_run(
 
 
 def quality_check(
-    config: LakehubConfig, path: Path, suite_ref: str, *, engine: str = "spark"
+    config: LakehubConfig, path: Path, suite_ref: str, *, engine: Engine = "spark"
 ) -> QualityCheck:
     """`lakehub quality check`: stage and standardise a delivery as landing would, validate, record; land nothing."""
     import tempfile
@@ -340,14 +341,14 @@ def quality_check(
     from lakehub.pipelines.classify import read_staged, standardise_rows
     from lakehub.pipelines.intake import stage_file
     from lakehub.quality_rules import resolve_suite
-    from lakehub.quality_rules.check import dataset_table
+    from lakehub.quality_rules.check import check_frame, dataset_table
 
     suite = resolve_suite(suite_ref)
     spec = get_source(registered_sources(config), dataset_table(suite.dataset)[1])
     with tempfile.TemporaryDirectory(prefix="lakehub-check-") as folder:
         staged = stage_file(path, spec, Path(folder) / "staged.txt")
         rows = standardise_rows(read_staged(spark_factory(config)(), staged, spec), spec)
-        result = validate_frame(rows, suite, sensitivity=suite_sensitivity(spec, suite), engine=engine)
+        result = check_frame(rows, suite, sensitivity=suite_sensitivity(spec, suite), engine=engine)
     store = open_catalog(config)
     run_id = store.start_run(
         "quality.check",

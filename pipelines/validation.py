@@ -28,15 +28,6 @@ def suite_sensitivity(spec: SourceSpec, suite: Suite) -> dict[str, Sensitivity]:
     return {**found, **suite.sensitive}
 
 
-def validate_frame(
-    frame: DataFrame, suite: Suite, *, sensitivity: dict[str, Sensitivity], engine: str
-) -> SuiteResult:
-    """The one switch between validation engines (spark now; gx once the GX engine lands in check_frame)."""
-    from lakehub.quality_rules.check import check_frame
-
-    return check_frame(frame, suite, sensitivity=sensitivity, engine=engine)
-
-
 def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: int) -> list[FailingRow]:
     """At most `cap` rows per row-level rule from `annotate`'s `_failures`, in source-file row order."""
     from pyspark.sql import Window
