@@ -112,7 +112,7 @@ def run(
     if json_output:
         print_json(
             [
-                {"dataset": v.dataset, "delta_version": v.delta_version, **r}
+                {**r, "dataset": r.get("dataset") or v.dataset, "delta_version": v.delta_version}
                 for v in outcome.validations
                 for r in _plain_rules(v.result.results)
             ]

@@ -19,7 +19,7 @@ from lakehub.pipelines.standardise import error_column, standardise_columns
 from lakehub.quality_rules import RuleResult, RuleSpec, Suite, SuiteResult
 from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
 from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
-from lakehub.quality_rules.engine_spark import check_columns
+from lakehub.quality_rules.engine_spark import check_columns, with_derived
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,13 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     hashes = [h for h in LINE_HASHES if h in parsed.columns]
     raw = parsed.select("_row", *hashes, CORRUPT, *[F.col(f"`{c}`").alias(RAW_PREFIX + c) for c in present])
     typed = standardise_columns(raw, {c: RAW_PREFIX + c for c in present}, spec.columns, spec.sentinels)
+    # Helper columns the rules read (e.g. a resident ID's parsed body), computed once per row; they stay on
+    # the batch so the tally's warn-rule counts can read them too (base and quarantine writes drop them).
+    checks = [item.check for item in rules.row_rules] if rules is not None else []
+    typed = with_derived(typed, checks)
+    derived = list(
+        dict.fromkeys(name for check in checks if isinstance(check, RowCheck) for name in check.derived)
+    )
     # Reasons are concatenated one-element arrays, each under a condition of its own: unlike `filter`, which
     # Spark evaluates interpreted, this is generated code, and the conditions (always evaluated) share their
     # common sub-expressions, e.g. the digits of a resident ID that several rules read.
@@ -174,6 +181,7 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
         *hashes,
         *spec.column_names,
         *[RAW_PREFIX + c for c in present],
+        *derived,
         CORRUPT,
         reason_list.alias("_reasons"),
     )
@@ -183,6 +191,7 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
         *hashes,
         *spec.column_names,
         *[F.when(flagged, F.col(RAW_PREFIX + c)).alias(RAW_PREFIX + c) for c in present],
+        *derived,
         CORRUPT,
         "_reasons",
     )

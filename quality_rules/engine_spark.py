@@ -134,7 +134,7 @@ def _with_duplicate_flags(
     return joined
 
 
-def _with_derived(frame: DataFrame, checks: Sequence[Check]) -> DataFrame:
+def with_derived(frame: DataFrame, checks: Sequence[Check]) -> DataFrame:
     """The frame plus the helper columns the checks read (each computed once per row, shared by name).
 
     Spark keeps this projection apart from the one reading it (it does not inline non-trivial expressions
@@ -159,7 +159,7 @@ def _flag(
     sets = _group_sets(compiled)
     if sets and duplicates is None:
         duplicates = _duplicate_keys(frame, sets)
-    base = _with_derived(frame, [item.check for item in compiled])
+    base = with_derived(frame, [item.check for item in compiled])
     joined = _with_duplicate_flags(base, sets, duplicates or []) if sets else base
     flags: list[Column] = []
     for i, item in enumerate(compiled):
@@ -236,7 +236,7 @@ def _sample_values(
         if isinstance(check, GroupCheck):
             rows = duplicates[sets.index(check.group_columns)].where(check.element)
         else:
-            rows = _with_derived(frame, [check]).where(check.unexpected)
+            rows = with_derived(frame, [check]).where(check.unexpected)
         parts.append(
             rows.select(F.lit(i).alias("_rule"), _sample_text(check, masks).alias("_text")).limit(SAMPLE_ROWS)
         )
