@@ -38,7 +38,7 @@ from lakehub.pipelines.dag import descendants
 from lakehub.pipelines.model_specs import ModelSpec, ModelSpecError
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
     from lakehub.quality_rules import Suite, SuiteResult
 
@@ -55,7 +55,7 @@ class ModelStatus(enum.Enum):
 
     SUCCEEDED = "succeeded"
     UNCHANGED = "unchanged"
-    """No input changed since the last run: nothing was computed or written."""
+    """No input changed since the last run: nothing was computed, written or validated again."""
     FAILED = "failed"
     SKIPPED = "skipped"
     """Not run because a model it reads failed in this run."""
@@ -238,7 +238,7 @@ class ModelRunner:
                 "reason": plan.reason,
             }
             written = self._current(model) if plan.mode is None else self._write(model, inputs, plan)
-            quality = self._validate(model)
+            quality = self._validate(model) if plan.mode is not None else None
             self._register(model, run_id, written)
             details.update(
                 rows=written.row_count,
@@ -519,11 +519,13 @@ class ModelRunner:
 
     def _input_io(self, item: _Input) -> DatasetIO:
         tier = item.name.partition(".")[0]
+        title: str | None = None
+        owner: str | None = None
         try:
             record = self.store.get_dataset(item.name)
             title, owner = record.title, record.department
         except DatasetNotFoundError:
-            title = owner = None
+            log.debug("input %s is not in the catalog", item.name)
         return DatasetIO(
             name=item.name,
             location=item.location,
@@ -578,7 +580,7 @@ def model_suite(model: ModelSpec) -> Suite | None:
     return resolve_suite(name)
 
 
-def _assign(columns: Sequence[str]) -> dict[str, str]:
+def _assign(columns: Sequence[str]) -> dict[str, str | Column]:
     return {f"`{c}`": f"s.`{c}`" for c in columns}
 
 

@@ -2,8 +2,8 @@
 -- officer checks, stops and recovers.
 SELECT
     a.payment_id,
-    a.id_number,
-    a.name,
+    p.id_number,
+    p.name,
     COALESCE(a.town, p.town) AS town,
     a.program,
     a.amount,
