@@ -187,7 +187,7 @@ def run_models(
     runner = ModelRunner(
         config,
         open_catalog(config),
-        spark or spark_factory(config)(),
+        spark or spark_factory(config),
         emitter or lineage_emitter(config),
         full_refresh=full_refresh,
     )

@@ -152,16 +152,25 @@ class ModelRunner:
         self,
         config: LakehubConfig,
         store: CatalogStore,
-        spark: SparkSession,
+        spark: SparkSession | Callable[[], SparkSession],
         emitter: LineageEmitter,
         *,
         full_refresh: bool = False,
     ) -> None:
         self.config = config
         self.store = store
-        self.spark = spark
+        self._spark = spark if not callable(spark) else None
+        self._spark_factory = spark if callable(spark) else None
         self.emitter = emitter
         self.full_refresh = full_refresh
+
+    @property
+    def spark(self) -> SparkSession:
+        """The SparkSession, started on first use."""
+        if self._spark is None:
+            assert self._spark_factory is not None
+            self._spark = self._spark_factory()
+        return self._spark
 
     # ---------------------------------------------------------------- the run
     def run(
@@ -213,7 +222,15 @@ class ModelRunner:
         """Build one model; every error is caught, recorded and reported as a failed result."""
         started = time.perf_counter()
         run_id = self.store.start_run(model.job_name, "model", parent_run_id=parent_run_id)
-        job = JobRun(
+        job = self._job(model, run_id, parent_run_id, parent_job)
+        if self._spark is None and not self.full_refresh:
+            quick = self._unchanged_by_catalog(model, run_id, job, started)
+            if quick is not None:
+                return quick
+        return self._run_model(model, run_id, job, started)
+
+    def _job(self, model: ModelSpec, run_id: str, parent_run_id: str, parent_job: str) -> JobRun:
+        return JobRun(
             run_id=run_id,
             job_name=model.job_name,
             job_type="MODEL",
@@ -222,8 +239,63 @@ class ModelRunner:
             owner=model.meta.owner,
             sql=model.render_sql() if model.kind == "sql" else None,
             source_code=model.code if model.kind == "python" else None,
-            processing_engine_version=self.spark.version,
+            processing_engine_version=_pyspark_version(),
         )
+
+    def _unchanged_by_catalog(
+        self, model: ModelSpec, run_id: str, job: JobRun, started: float
+    ) -> ModelResult | None:
+        """Before Spark has started: unchanged when the catalog's input versions equal the last run's."""
+        last = self._last_run(model)
+        if last is None or last.get("code") != code_fingerprint(model):
+            return None
+        try:
+            records = {ref: self.store.get_dataset(ref) for ref in model.refs}
+            output = self.store.get_dataset(model.full_name)
+        except DatasetNotFoundError:
+            return None
+        versions = {ref: r.current_version for ref, r in records.items()}
+        if versions != last["input_versions"] or output.current_version is None:
+            return None
+        inputs = [
+            DatasetIO(
+                name=ref,
+                location=r.location,
+                title=r.title,
+                tier=r.tier.value,
+                version=str(r.current_version),
+                owner=r.department,
+            )
+            for ref, r in records.items()
+        ]
+        reason = "no input changed since the last run (catalog versions)"
+        written = _Written(output.current_version, output.row_count or 0, 0, 0, 0)
+        self.emitter.start(job, inputs)
+        self.store.finish_run(
+            run_id,
+            RunStatus.SKIPPED,
+            details={
+                "input_versions": versions,
+                "code": code_fingerprint(model),
+                "mode": None,
+                "reason": reason,
+            },
+        )
+        types = {c.name: c.data_type for c in output.columns}
+        self.emitter.complete(job, inputs, [self._output_io(model, written, None, types)])
+        return ModelResult(
+            model.full_name,
+            model.tier,
+            ModelStatus.UNCHANGED,
+            run_id=run_id,
+            reason=reason,
+            version=written.version,
+            row_count=written.row_count,
+            input_versions={k: int(v) for k, v in versions.items() if v is not None},
+            duration_s=time.perf_counter() - started,
+        )
+
+    def _run_model(self, model: ModelSpec, run_id: str, job: JobRun, started: float) -> ModelResult:
         inputs: list[_Input] = []
         try:
             inputs = [self._input(ref) for ref in model.refs]
@@ -251,7 +323,8 @@ class ModelRunner:
             )
             status = RunStatus.SKIPPED if plan.mode is None else RunStatus.SUCCEEDED
             self.store.finish_run(run_id, status, details=details)
-            self.emitter.complete(job, input_io, [self._output_io(model, written, quality)])
+            output = self._output_io(model, written, quality, self._schema_types(model))
+            self.emitter.complete(job, input_io, [output])
         except Exception as err:
             message = _error_text(err)
             log.warning("model %s failed: %s", model.full_name, message)
@@ -535,8 +608,9 @@ class ModelRunner:
             owner=owner,
         )
 
-    def _output_io(self, model: ModelSpec, written: _Written, quality: SuiteResult | None) -> DatasetIO:
-        types = self._schema_types(model)
+    def _output_io(
+        self, model: ModelSpec, written: _Written, quality: SuiteResult | None, types: Mapping[str, str]
+    ) -> DatasetIO:
         masked = model.masked_columns()
         return DatasetIO(
             name=model.full_name,
@@ -578,6 +652,15 @@ def model_suite(model: ModelSpec) -> Suite | None:
     if beside.is_file():
         return load_suite(beside)
     return resolve_suite(name)
+
+
+def _pyspark_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pyspark")
+    except PackageNotFoundError:
+        return None
 
 
 def _assign(columns: Sequence[str]) -> dict[str, str | Column]:
