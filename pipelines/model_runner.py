@@ -137,6 +137,7 @@ class _Written:
     updated: int
     deleted: int
     affected_keys: int | None = None
+    operation: str = "WRITE"
 
 
 def code_fingerprint(model: ModelSpec) -> str:
@@ -302,6 +303,8 @@ class ModelRunner:
             input_io = [self._input_io(i) for i in inputs]
             self.emitter.start(job, input_io)
             plan = self._plan(model, inputs)
+            if plan.mode == "incremental":
+                plan = self._check_change_feeds(inputs, plan)
             versions = {i.name: i.version for i in inputs}
             details: dict[str, Any] = {
                 "input_versions": versions,
@@ -451,6 +454,25 @@ class ModelRunner:
             return self._current(model)
         return self._merge(model, inputs, plan)
 
+    def _check_change_feeds(self, inputs: Sequence[_Input], plan: _Plan) -> _Plan:
+        """The plan, or a full rebuild when an input's change data feed cannot be read for its range."""
+        by_name = {i.name: i for i in inputs}
+        for name, (first, last) in sorted(plan.changed.items()):
+            try:
+                (
+                    self.spark.read.format("delta")
+                    .option("readChangeFeed", "true")
+                    .option("startingVersion", first)
+                    .option("endingVersion", last)
+                    .load(by_name[name].location)
+                    .limit(1)
+                    .collect()
+                )
+            except Exception as err:
+                log.info("change feed of %s unreadable: %s", name, _error_text(err))
+                return _Plan("full", f"change data feed of {name} unreadable for versions {first}-{last}")
+        return plan
+
     def _changed_keys(self, model: ModelSpec, inputs: Sequence[_Input], plan: _Plan) -> DataFrame:
         from pyspark.sql import functions as F
 
@@ -503,7 +525,13 @@ class ModelRunner:
             keys.unpersist()
         current = self._current(model)
         return _Written(
-            current.version, current.row_count, current.inserted, current.updated, current.deleted, affected
+            current.version,
+            current.row_count,
+            current.inserted,
+            current.updated,
+            current.deleted,
+            affected,
+            current.operation,
         )
 
     def _current(self, model: ModelSpec) -> _Written:
@@ -526,8 +554,11 @@ class ModelRunner:
                 metric("numTargetRowsInserted"),
                 metric("numTargetRowsUpdated"),
                 metric("numTargetRowsDeleted"),
+                operation="MERGE",
             )
-        return _Written(int(last["version"]), rows, metric("numOutputRows"), 0, 0)
+        return _Written(
+            int(last["version"]), rows, metric("numOutputRows"), 0, 0, operation=str(last["operation"])
+        )
 
     # ---------------------------------------------------------------- quality, catalog, lineage
     def _validate(self, model: ModelSpec) -> SuiteResult | None:
@@ -583,7 +614,7 @@ class ModelRunner:
                 model.full_name,
                 version=written.version,
                 run_id=run_id,
-                operation="MERGE" if written.updated or written.deleted else "WRITE",
+                operation=written.operation,
                 row_count=written.row_count,
                 rows_inserted=written.inserted,
                 rows_updated=written.updated,

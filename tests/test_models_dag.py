@@ -175,3 +175,10 @@ def test_rendered_sql_uses_short_names_for_lineage() -> None:
     model = load_models()["theme.person_profile"]
     sql = model.render_sql()
     assert "ref(" not in sql and "FROM base.population p" in sql
+
+
+def test_run_with_an_unknown_model_fails_before_starting_spark(tmp_path: Path) -> None:
+    from lakehub.pipelines.jobs import run_tiers
+
+    with pytest.raises(ModelGraphError, match=r"Unknown model 'person_profil'.*theme\.person_profile"):
+        run_tiers(make_config(tmp_path), tier="theme", select=("person_profil",))
