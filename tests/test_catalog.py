@@ -149,7 +149,10 @@ def test_catalog_from_a_newer_lakehub_is_refused_with_a_fix(file_url: str) -> No
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(CatalogUnavailableError, match="upgrade lakehub"):
         CatalogStore.open(file_url)
-    with CatalogStore(file_url) as store, pytest.raises(CatalogUnavailableError, match=f"expects {migrate.HEAD_REVISION}"):
+    with (
+        CatalogStore(file_url) as store,
+        pytest.raises(CatalogUnavailableError, match=f"expects {migrate.HEAD_REVISION}"),
+    ):
         store.check()
 
 
