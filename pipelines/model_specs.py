@@ -196,7 +196,7 @@ def load_model(code_path: Path, tier: str) -> ModelSpec:
         raise ModelSpecError(
             f"{sidecar}: change_keys names datasets the model does not read: {', '.join(unknown)}."
         )
-    return ModelSpec(
+    model = ModelSpec(
         tier=tier,  # type: ignore[arg-type]  # checked against MODEL_TIERS above
         name=code_path.stem,
         kind=kind,
@@ -205,6 +205,13 @@ def load_model(code_path: Path, tier: str) -> ModelSpec:
         refs=refs,
         meta=meta,
     )
+    masked_keys = [c for c in meta.unique_key if c in model.masked_columns()]
+    if masked_keys:
+        raise ModelSpecError(
+            f"{sidecar}: unique_key {', '.join(masked_keys)} is masked in the business tier, and masked values "
+            "are not unique. Fix: key the table on an unmasked column, or list the column under grants."
+        )
+    return model
 
 
 def _model_files(folder: Path) -> Iterable[tuple[Path, str]]:

@@ -182,3 +182,14 @@ def test_run_with_an_unknown_model_fails_before_starting_spark(tmp_path: Path) -
 
     with pytest.raises(ModelGraphError, match=r"Unknown model 'person_profil'.*theme\.person_profile"):
         run_tiers(make_config(tmp_path), tier="theme", select=("person_profil",))
+
+
+def test_a_business_table_cannot_be_keyed_on_a_masked_column(tmp_path: Path) -> None:
+    with pytest.raises(ModelSpecError, match="unique_key id_number is masked"):
+        _model(
+            tmp_path,
+            "business",
+            "k",
+            "SELECT id_number, name FROM ref('base.population')",
+            SIDECAR + "unique_key: [id_number]\n",
+        )
