@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,11 +19,15 @@ from lakehub.cli import quality as quality_cli
 from lakehub.cli import sample as sample_cli
 from lakehub.cli import source as source_cli
 from lakehub.cli.landing_view import print_landing_results, print_tier_run
+from lakehub.cli.model_view import print_model_runs
 from lakehub.cli.output import console, print_error, print_json, print_table
 from lakehub.cli.state import STATE, config
 from lakehub.lineage.errors import LineageError
 from lakehub.pipelines.errors import PipelineError
 from lakehub.quality_rules.errors import RuleError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     help="lakehub — data-lakehouse governance for the county data hub (智能数据中枢, 湖仓一体).",
@@ -118,11 +123,51 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _progress_bar(json_output: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=json_output,
+    )
+
+
+PHASE_TITLES = {"generate": "生成样例数据", "land": "入库", "model": "模型"}
+
+
+def _on_progress(bar: Progress) -> Callable[[str, str, int, int], None]:
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, item: str, done: int, total: int) -> None:
+        for other, task in tasks.items():
+            if other != phase:
+                bar.update(task, visible=False)
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(PHASE_TITLES.get(phase, phase), total=None)
+        bar.update(
+            tasks[phase],
+            visible=True,
+            total=total or None,
+            completed=done,
+            description=f"{PHASE_TITLES.get(phase, phase)} {item}",
+        )
+
+    return update
+
+
 @app.command("run")
 def run_tier(
     tier: Annotated[str, typer.Option(help="Tier to build: base, theme, business or all.")] = "all",
     select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these sources/models (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--select", help="Only these sources/models (repeatable); MODEL+ adds the models reading it."
+        ),
     ] = None,
     run_date: Annotated[
         dt.datetime | None, typer.Option("--run-date", formats=["%Y-%m-%d"], help="Business date.")
@@ -130,22 +175,30 @@ def run_tier(
     force: Annotated[
         bool, typer.Option("--force", help="Re-check files whose content already landed.")
     ] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Build a tier: base lands every registered source's deliveries."""
+    """Build tiers in order: base lands deliveries, theme and business run the models (DAG order)."""
     from lakehub.pipelines.jobs import run_tiers
 
-    outcome = run_tiers(
-        config(),
-        tier=tier,
-        select=tuple(select or ()),
-        run_date=run_date.date() if run_date else None,
-        force=force,
-    )
+    with _progress_bar(json_output) as bar:
+        outcome = run_tiers(
+            config(),
+            tier=tier,
+            select=tuple(select or ()),
+            run_date=run_date.date() if run_date else None,
+            force=force,
+            full_refresh=full_refresh,
+            progress=_on_progress(bar),
+        )
     if json_output:
         print_json(outcome)
     else:
-        print_tier_run(outcome)
+        if outcome.base is not None:
+            print_tier_run(outcome.base)
+        print_model_runs(outcome.models)
     if not outcome.passed:
         raise typer.Exit(1)
 
@@ -161,31 +214,11 @@ def demo(
     ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Run the whole hub end to end on generated sample data and print a summary."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Run the whole hub end to end on generated sample data (base, theme, business) and print a summary."""
     from lakehub.pipelines.jobs import demo as demo_job
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=json_output,
-    ) as bar:
-        gen = bar.add_task("生成样例数据", total=None)
-        land = bar.add_task("入库", total=None, visible=False)
-
-        def on_progress(phase: str, item: str, done: int, total: int) -> None:
-            if phase == "generate":
-                bar.update(gen, description=f"生成样例数据 {item}", completed=done)
-            else:
-                bar.update(gen, visible=False)
-                bar.update(land, visible=True, total=total, completed=done, description=f"入库 {item}")
-
-        report = demo_job(config(), scale=scale, seed=seed, fresh=fresh, progress=on_progress)
+    with _progress_bar(json_output) as bar:
+        report = demo_job(config(), scale=scale, seed=seed, fresh=fresh, progress=_on_progress(bar))
     if json_output:
         print_json(report)
     else:
@@ -193,7 +226,8 @@ def demo(
             f"样例数据 {report.sample_dir} (scale {report.scale}, seed {report.seed}, {report.defects} injected defects)"
         )
         print_tier_run(report.landing)
-    if not report.landing.passed:
+        print_model_runs(report.models)
+    if not report.passed:
         raise typer.Exit(1)
 
 

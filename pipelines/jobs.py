@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakehub.catalog import CatalogStore, RunStatus, ValidationSubject
+from lakehub.lineage.report import LineageEmitter
 from lakehub.pipelines.config import LakehubConfig
+from lakehub.pipelines.emit import lineage_emitter
 from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import LandingResult, delivery_files, ingest_source
 from lakehub.pipelines.landing_lineage import PipelineLineage
+from lakehub.pipelines.model_specs import MODEL_TIERS, ModelSpec, load_models
 from lakehub.pipelines.sources import SourceSpec, get_source, load_sources
 from lakehub.pipelines.validation import collect_failing_rows, suite_sensitivity
 from lakehub.quality_rules.recording import (
@@ -29,6 +32,7 @@ from lakehub.quality_rules.recording import (
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from lakehub.pipelines.model_runner import ModelResult, ModelTierRun
     from lakehub.quality_rules import Engine, Suite, SuiteResult
 
 Progress = Callable[[str, str, int, int], None]
@@ -142,6 +146,107 @@ def run_base_tier(
     return TierRun(parent, tuple(results), tuple(missing), tuple(failed), time.perf_counter() - started)
 
 
+def registered_models(config: LakehubConfig) -> dict[str, ModelSpec]:
+    """Built-in theme/business models (plus ``models_dir``), checked to form a DAG over known sources."""
+    from lakehub.pipelines.dag import check_graph
+
+    models = load_models()
+    base_tables = {f"base.{spec.table_name}" for spec in registered_sources(config).values()}
+    check_graph(models, base_tables)
+    return models
+
+
+@dataclass(frozen=True, slots=True)
+class HubRun:
+    """`lakehub run`: the base tier (if built) and each model tier run, in order."""
+
+    base: TierRun | None
+    models: tuple[ModelTierRun, ...]
+    duration_s: float
+
+    @property
+    def model_results(self) -> tuple[ModelResult, ...]:
+        """Every model's result, in run order."""
+        return tuple(r for tier in self.models for r in tier.results)
+
+    @property
+    def passed(self) -> bool:
+        """Every source landed and every model built and passed its suite."""
+        return (self.base is None or self.base.passed) and all(t.passed for t in self.models)
+
+
+def run_models(
+    config: LakehubConfig,
+    *,
+    tiers: tuple[str, ...] = MODEL_TIERS,
+    select: tuple[str, ...] = (),
+    full_refresh: bool = False,
+    progress: Progress | None = None,
+    emitter: LineageEmitter | None = None,
+    spark: SparkSession | None = None,
+) -> tuple[ModelTierRun, ...]:
+    """Build the selected models (``MODEL`` or ``MODEL+``; default every model of ``tiers``), tier by tier.
+
+    A model that fails skips every model reading it, in its tier and the next.
+    """
+    from lakehub.pipelines.dag import select_models
+    from lakehub.pipelines.model_runner import ModelRunner
+
+    models = registered_models(config)
+    order = [n for n in select_models(models, select, tiers) if models[n].tier in tiers]
+    if not order:
+        return ()
+    runner = ModelRunner(
+        config,
+        open_catalog(config),
+        spark or spark_factory(config),
+        emitter or lineage_emitter(config),
+        full_refresh=full_refresh,
+    )
+    blocked: dict[str, str] = {}
+    runs = []
+    for tier in MODEL_TIERS:
+        chosen = [n for n in order if models[n].tier == tier]
+        if chosen:
+            runs.append(runner.run(models, chosen, tier=tier, progress=progress, blocked=blocked))
+    return tuple(runs)
+
+
+TIERS = ("base", "theme", "business", "all")
+
+
+def run_tiers(
+    config: LakehubConfig,
+    *,
+    tier: str = "all",
+    select: tuple[str, ...] = (),
+    run_date: dt.date | None = None,
+    force: bool = False,
+    full_refresh: bool = False,
+    progress: Progress | None = None,
+) -> HubRun:
+    """`lakehub run`: land the base tier and/or build theme and business models, in that order.
+
+    With ``--tier all``, selectors naming a source select what lands, the others select models.
+    """
+    started = time.perf_counter()
+    if tier not in TIERS:
+        raise PipelineError(f"'{tier}' is not a valid tier. Valid values are: {', '.join(TIERS)}.")
+    sources = registered_sources(config)
+    source_select = tuple(s for s in select if s in sources) if tier == "all" else select
+    model_select = tuple(s for s in select if s not in sources) if tier == "all" else select
+    base = None
+    if tier == "base" or (tier == "all" and (not select or source_select)):
+        base = run_base_tier(config, run_date=run_date, force=force, select=source_select, progress=progress)
+    models: tuple[ModelTierRun, ...] = ()
+    if tier != "base" and (tier != "all" or not select or model_select):
+        tiers = MODEL_TIERS if tier == "all" else (tier,)
+        models = run_models(
+            config, tiers=tiers, select=model_select, full_refresh=full_refresh, progress=progress
+        )
+    return HubRun(base, models, time.perf_counter() - started)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoReport:
     """What `lakehub demo` did."""
@@ -151,6 +256,12 @@ class DemoReport:
     seed: int
     defects: int
     landing: TierRun
+    models: tuple[ModelTierRun, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Everything landed and every model built and passed its suite."""
+        return self.landing.passed and all(t.passed for t in self.models)
 
 
 def demo(
@@ -161,7 +272,7 @@ def demo(
     fresh: bool = False,
     progress: Progress | None = None,
 ) -> DemoReport:
-    """`lakehub demo`: generate the sample departments' files and land every source."""
+    """`lakehub demo`: generate the sample departments' files, land every source, build every model."""
     from lakehub.sample_data import generate_sample
 
     if fresh:
@@ -175,30 +286,8 @@ def demo(
 
     manifest = generate_sample(config.landing_path, scale=scale, seed=seed, progress=on_rows)
     landing = run_base_tier(config, progress=progress)
-    return DemoReport(str(config.landing_path), scale, seed, len(manifest.defects), landing)
-
-
-TIERS = ("base", "theme", "business", "all")
-
-
-def run_tiers(
-    config: LakehubConfig,
-    *,
-    tier: str = "all",
-    select: tuple[str, ...] = (),
-    run_date: dt.date | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-) -> TierRun:
-    """`lakehub run`: build the requested tier(s) in order."""
-    if tier not in TIERS:
-        raise PipelineError(f"'{tier}' is not a valid tier. Valid values are: {', '.join(TIERS)}.")
-    if tier in ("theme", "business"):
-        raise PipelineError(
-            f"Tier '{tier}' has no models registered yet. Fix: run `lakehub run --tier base`; "
-            "theme and business models come with the model layer."
-        )
-    return run_base_tier(config, run_date=run_date, force=force, select=select, progress=progress)
+    models = run_models(config, progress=progress) if landing.passed else ()
+    return DemoReport(str(config.landing_path), scale, seed, len(manifest.defects), landing, models)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,211 @@
+"""End-to-end hub run (landing + models + quality + catalog + lineage) vs the same transformations as
+bare Spark + Delta code without governance, measured in the same JVM.
+
+    .venv/bin/python bench/pipeline.py --scale 1000000 [--scale 10000000]
+
+For each scale it generates the eight departmental deliveries, then (after a small warm-up of both
+paths) runs:
+
+- governed: `lakehub run --tier all` as a library call — intake checks, standardisation, validation,
+  change-only MERGE into base, quarantine, catalog records, every theme and business model with its
+  quality suite, masking, catalog registration and lineage reports;
+- bare: Spark reads the same files (XLSX through pandas/openpyxl, Spark has no XLSX reader), casts each
+  column to its type, overwrites Delta base tables, and runs the same model SQL / Python builders
+  over them, overwriting the theme and business Delta tables. No checks, no quarantine, no masking,
+  no catalog, no lineage.
+
+Prints one JSON document. Targets (issue 6): governance overhead (governed / bare − 1) ≤ 25 %; cost
+grows near-linearly with scale (time ratio / scale ratio reported between consecutive scales).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lakehub.lineage.report import RecordingEmitter
+from lakehub.pipelines import jobs
+from lakehub.pipelines.config import LakehubConfig, SparkSettings
+from lakehub.pipelines.dag import topological_order
+from lakehub.pipelines.model_runner import _python_builder
+from lakehub.pipelines.sources import SourceSpec, load_sources
+from lakehub.pipelines.spark import build_spark
+from lakehub.sample_data import generate_sample
+
+OVERHEAD_TARGET = 0.25
+
+
+def _sample(folder: Path, scale: int, seed: int) -> float:
+    marker = folder / f".scale-{scale}-seed-{seed}"
+    started = time.perf_counter()
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate_sample(folder, scale=scale, seed=seed)
+        marker.touch()
+    return time.perf_counter() - started
+
+
+def _config(root: Path, landing: Path, driver_memory: str) -> LakehubConfig:
+    return LakehubConfig(
+        warehouse=str(root / "lakehouse"),
+        landing_dir=str(landing),
+        spark=SparkSettings(master="local[*]", driver_memory=driver_memory),
+    )
+
+
+def _governed(config: LakehubConfig, spark: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    base = jobs.run_base_tier(config)
+    landed = time.perf_counter()
+    runs = jobs.run_models(config, spark=spark, emitter=RecordingEmitter())
+    finished = time.perf_counter()
+    results = [r for run in runs for r in run.results]
+    return {
+        "total_s": round(finished - started, 2),
+        "landing_s": round(landed - started, 2),
+        "models_s": round(finished - landed, 2),
+        "passed": base.passed and all(run.passed for run in runs),
+        "rows_landed": sum(r.rows_landed for r in base.results),
+        "models": {
+            r.model: {
+                "status": r.status.value,
+                "rows": r.row_count,
+                "quality": r.quality_outcome,
+                "seconds": round(r.duration_s, 2),
+            }
+            for r in results
+        },
+    }
+
+
+def _bare_read(spark: Any, spec: SourceSpec, path: Path) -> Any:
+    from pyspark.sql import functions as F
+
+    if spec.format == "csv":
+        encoding = {"utf-8-sig": "UTF-8"}.get(spec.encoding, spec.encoding)
+        frame = spark.read.option("header", True).option("encoding", encoding).csv(str(path))
+    elif spec.format == "jsonl":
+        frame = spark.read.schema(", ".join(f"`{c}` string" for c in spec.column_names)).json(str(path))
+    else:
+        import pandas as pd
+
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+        frame = spark.createDataFrame(pd.concat(sheets.values(), ignore_index=True).astype(object))
+    frame = frame.toDF(*spec.column_names)
+    columns = []
+    for column in spec.columns:
+        value = F.col(column.name)
+        if column.spark_type == "date":
+            value = F.to_date(value, "yyyy-MM-dd")
+        elif column.spark_type == "timestamp_ntz":
+            value = F.to_timestamp_ntz(value)
+        elif column.spark_type != "string":
+            value = value.cast(column.spark_type)
+        columns.append(value.alias(column.name))
+    return frame.select(*columns)
+
+
+def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
+    root = Path(config.warehouse_path) / "bare"
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    for spec in load_sources().values():
+        (path,) = sorted(landing.glob(spec.file))
+        _bare_read(spark, spec, path).write.format("delta").mode("overwrite").save(
+            str(root / "base" / spec.table_name)
+        )
+    landed = time.perf_counter()
+    models = jobs.registered_models(config)
+    for name in topological_order(models):
+        model = models[name]
+        frames = {
+            ref: spark.read.format("delta").load(str(root / ref.replace(".", "/"))) for ref in model.refs
+        }
+        if model.kind == "sql":
+            views = {}
+            for ref, frame in frames.items():
+                views[ref] = "__bare_" + ref.replace(".", "__")
+                frame.createOrReplaceTempView(views[ref])
+            result = spark.sql(model.render_sql(views))
+        else:
+            result = _python_builder(model)(frames)
+        result.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+            str(root / name.replace(".", "/"))
+        )
+    finished = time.perf_counter()
+    return {
+        "total_s": round(finished - started, 2),
+        "landing_s": round(landed - started, 2),
+        "models_s": round(finished - landed, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scale", type=int, action="append", help="population rows (repeatable)")
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lakehub-bench-pipeline")
+    parser.add_argument("--driver-memory", default="8g")
+    parser.add_argument("--warmup-scale", type=int, default=2000)
+    args = parser.parse_args()
+    scales = args.scale or [1_000_000]
+    work: Path = args.work
+
+    warm_landing = work / "sample-warmup"
+    _sample(warm_landing, args.warmup_scale, args.seed)
+    warm = _config(work / "warmup", warm_landing, args.driver_memory)
+    shutil.rmtree(work / "warmup", ignore_errors=True)
+    spark = build_spark(warm)
+    # Spark 4 reads GBK only with legacy Java charsets enabled (lakehub itself transcodes in Python).
+    spark.conf.set("spark.sql.legacy.javaCharsets", "true")
+    _governed(warm, spark)
+    _bare(warm, spark, warm_landing)
+
+    report: dict[str, Any] = {
+        "benchmark": "pipeline",
+        "spark_master": spark.sparkContext.master,
+        "cores": os.cpu_count(),
+        "load_average_start": os.getloadavg(),
+        "runs": [],
+    }
+    for scale in scales:
+        landing = work / f"sample-{scale}"
+        generate_s = _sample(landing, scale, args.seed)
+        root = work / f"run-{scale}"
+        shutil.rmtree(root, ignore_errors=True)
+        config = _config(root, landing, args.driver_memory)
+        governed = _governed(config, spark)
+        bare = _bare(config, spark, landing)
+        overhead = governed["total_s"] / bare["total_s"] - 1
+        report["runs"].append(
+            {
+                "scale": scale,
+                "generate_s": round(generate_s, 2),
+                "governed": governed,
+                "bare": bare,
+                "overhead": round(overhead, 3),
+                "overhead_target": OVERHEAD_TARGET,
+                "overhead_met": overhead <= OVERHEAD_TARGET,
+            }
+        )
+        shutil.rmtree(root, ignore_errors=True)
+    for before, after in zip(report["runs"], report["runs"][1:], strict=False):
+        after["growth"] = {
+            "scale_ratio": after["scale"] / before["scale"],
+            "governed_time_ratio": round(after["governed"]["total_s"] / before["governed"]["total_s"], 2),
+            "bare_time_ratio": round(after["bare"]["total_s"] / before["bare"]["total_s"], 2),
+        }
+    report["load_average_end"] = os.getloadavg()
+    json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

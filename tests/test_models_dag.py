@@ -1,0 +1,195 @@
+"""Model specs and the DAG: loading, order, selection, cycles and unknown references (no Spark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openlineage_sql
+import pytest
+
+from lakehub.pipelines.dag import check_graph, descendants, select_models, topological_order
+from lakehub.pipelines.jobs import registered_models
+from lakehub.pipelines.model_runner import model_suite
+from lakehub.pipelines.model_specs import (
+    ModelGraphError,
+    ModelSpec,
+    ModelSpecError,
+    load_model,
+    load_models,
+)
+from tests.conftest import make_config
+
+BASE = {"base.population", "base.social_insurance"}
+SIDECAR = """\
+title: 测试模型
+owner: 区数据管理局
+description: 测试用模型
+columns:
+  - {name: id_number, title: 公民身份号码, classification: resident_id}
+  - {name: name, title: 姓名, classification: name}
+"""
+
+
+def _model(root: Path, tier: str, name: str, sql: str, sidecar: str = SIDECAR) -> ModelSpec:
+    folder = root / tier
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.sql").write_text(sql, encoding="utf-8")
+    (folder / f"{name}.yml").write_text(sidecar, encoding="utf-8")
+    return load_model(folder / f"{name}.sql", tier)
+
+
+def _chain(root: Path) -> dict[str, ModelSpec]:
+    """base.population → theme.a → theme.b → business.c, and theme.d beside them."""
+    specs = [
+        _model(root, "theme", "a", "SELECT id_number, name FROM ref('base.population')"),
+        _model(root, "theme", "b", "SELECT id_number, name FROM ref('theme.a')"),
+        _model(
+            root, "business", "c", "SELECT b.id_number, b.name FROM ref('theme.b') b JOIN ref('theme.a') a"
+        ),
+        _model(root, "theme", "d", "SELECT id_number, name FROM ref('base.social_insurance')"),
+    ]
+    return {s.full_name: s for s in specs}
+
+
+def test_models_run_after_every_model_they_reference(tmp_path: Path) -> None:
+    models = _chain(tmp_path)
+    order = topological_order(models)
+    assert set(order) == set(models)
+    for name in order:
+        for ref in models[name].refs:
+            if ref in models:
+                assert order.index(ref) < order.index(name), (ref, name)
+
+
+def test_select_runs_only_the_model_and_plus_adds_its_descendants(tmp_path: Path) -> None:
+    models = _chain(tmp_path)
+    assert select_models(models, ["theme.b"]) == ["theme.b"]
+    assert select_models(models, ["a+"]) == ["theme.a", "theme.b", "business.c"]
+    assert select_models(models, [], tiers=["theme"]) == ["theme.a", "theme.b", "theme.d"]
+    assert descendants(models, "theme.b") == {"business.c"}
+
+
+def test_unknown_selection_lists_the_models(tmp_path: Path) -> None:
+    with pytest.raises(ModelGraphError, match=r"Unknown model 'theme\.zz'.*theme\.a"):
+        select_models(_chain(tmp_path), ["theme.zz"])
+
+
+def test_a_cycle_is_an_error_naming_the_models_in_it(tmp_path: Path) -> None:
+    models = _chain(tmp_path)
+    loop = _model(tmp_path / "x", "theme", "a", "SELECT id_number, name FROM ref('business.c')")
+    models["theme.a"] = loop
+    with pytest.raises(ModelGraphError, match="cycle") as caught:
+        check_graph(models, BASE)
+    for name in ("theme.a", "theme.b", "business.c"):
+        assert name in str(caught.value)
+    assert "theme.d" not in str(caught.value)
+
+
+def test_an_unknown_reference_is_an_error_naming_model_and_dataset(tmp_path: Path) -> None:
+    models = _chain(tmp_path)
+    bad = _model(tmp_path / "x", "theme", "e", "SELECT id_number, name FROM ref('base.populaton')")
+    models[bad.full_name] = bad
+    with pytest.raises(ModelGraphError, match=r"theme\.e reads unknown dataset base\.populaton"):
+        check_graph(models, BASE)
+
+
+def test_sidecar_errors_name_the_file_and_field(tmp_path: Path) -> None:
+    with pytest.raises(ModelSpecError, match=r"x\.yml: field 'owner'"):
+        _model(
+            tmp_path, "theme", "x", "SELECT 1 FROM ref('base.population')", SIDECAR.replace("owner", "ownr")
+        )
+    incremental = SIDECAR + "materialization: incremental\n"
+    with pytest.raises(ModelSpecError, match="unique_key of exactly one column"):
+        _model(tmp_path, "theme", "y", "SELECT 1 FROM ref('base.population')", incremental)
+
+
+def test_business_masking_follows_classification_unless_granted(tmp_path: Path) -> None:
+    plain = _model(tmp_path, "business", "m", "SELECT id_number, name FROM ref('base.population')")
+    assert plain.masked_columns() == {"id_number": "resident_id", "name": "name"}
+    granted = _model(
+        tmp_path,
+        "business",
+        "g",
+        "SELECT id_number, name FROM ref('base.population')",
+        SIDECAR + "grants: [name]\n",
+    )
+    assert granted.masked_columns() == {"id_number": "resident_id"}
+    theme = _model(tmp_path, "theme", "t", "SELECT id_number, name FROM ref('base.population')")
+    assert theme.masked_columns() == {}
+
+
+def test_shipped_models_form_a_dag_over_the_registered_sources(tmp_path: Path) -> None:
+    models = registered_models(make_config(tmp_path))
+    assert {m for m in models if m.startswith("theme.")} == {
+        "theme.person_profile",
+        "theme.enterprise_profile",
+        "theme.grid_governance",
+        "theme.hazard_map",
+        "theme.livelihood_security",
+    }
+    assert {m for m in models if m.startswith("business.")} == {
+        "business.subsidy_eligibility",
+        "business.special_population_alert",
+        "business.demolition_check",
+        "business.form_autofill_coverage",
+    }
+    order = topological_order(models)
+    assert order.index("theme.person_profile") < order.index("business.subsidy_eligibility")
+    assert order.index("theme.person_profile") < order.index("theme.livelihood_security")
+
+
+def test_every_shipped_model_has_a_suite_for_its_table_reading_declared_columns() -> None:
+    for model in load_models().values():
+        suite = model_suite(model)
+        assert suite is not None, model.full_name
+        assert suite.dataset == model.full_name
+        for rule in suite.rules:
+            assert set(rule.columns) <= set(model.column_names), (model.full_name, rule.id)
+        assert all(c.title for c in model.meta.columns)
+
+
+def test_sql_models_give_openlineage_sql_column_lineage_back_to_base_columns() -> None:
+    models = load_models()
+    for model in models.values():
+        if model.kind != "sql":
+            continue
+        parsed = openlineage_sql.parse([model.render_sql()], dialect="spark")
+        assert not parsed.errors, model.full_name
+        assert {f"{t.schema}.{t.name}" for t in parsed.in_tables} == set(model.refs)
+        traced = {c.descendant.name for c in parsed.column_lineage}
+        for column in model.meta.columns:
+            if column.classification:
+                assert column.name in traced, (model.full_name, column.name)
+    alert = openlineage_sql.parse([models["business.special_population_alert"].render_sql()], dialect="spark")
+    sources = {
+        (o.origin.schema, o.origin.name, o.name)
+        for c in alert.column_lineage
+        if c.descendant.name == "id_number"
+        for o in c.lineage
+        if o.origin is not None
+    }
+    assert ("base", "population", "id_number") in sources
+
+
+def test_rendered_sql_uses_short_names_for_lineage() -> None:
+    model = load_models()["theme.person_profile"]
+    sql = model.render_sql()
+    assert "ref(" not in sql and "FROM base.population p" in sql
+
+
+def test_run_with_an_unknown_model_fails_before_starting_spark(tmp_path: Path) -> None:
+    from lakehub.pipelines.jobs import run_tiers
+
+    with pytest.raises(ModelGraphError, match=r"Unknown model 'person_profil'.*theme\.person_profile"):
+        run_tiers(make_config(tmp_path), tier="theme", select=("person_profil",))
+
+
+def test_a_business_table_cannot_be_keyed_on_a_masked_column(tmp_path: Path) -> None:
+    with pytest.raises(ModelSpecError, match="unique_key id_number is masked"):
+        _model(
+            tmp_path,
+            "business",
+            "k",
+            "SELECT id_number, name FROM ref('base.population')",
+            SIDECAR + "unique_key: [id_number]\n",
+        )

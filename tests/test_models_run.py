@@ -1,0 +1,251 @@
+"""Theme and business models on the generated county sample: alerts, masking, catalog, lineage, incremental.
+
+One module-scoped hub (sample landed, every model built) is shared; the tests that change base tables
+come last in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehub.catalog import CatalogStore, RunStatus
+from lakehub.lineage.report import RecordingEmitter
+from lakehub.pipelines import jobs
+from lakehub.pipelines.config import LakehubConfig
+from lakehub.pipelines.dag import select_models
+from lakehub.pipelines.model_runner import ModelRunner, ModelStatus, mask_frame
+from lakehub.pipelines.model_specs import load_model
+from lakehub.sample_data import Manifest, read_manifest
+
+pytestmark = pytest.mark.spark
+
+SCALE, SEED = 200, 11
+MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
+
+
+class Hub:
+    def __init__(
+        self, config: LakehubConfig, manifest: Manifest, report: jobs.DemoReport, emitter: RecordingEmitter
+    ):
+        self.config = config
+        self.manifest = manifest
+        self.report = report
+        self.emitter = emitter
+
+    def table(self, spark: Any, name: str) -> Any:
+        tier, _, table = name.partition(".")
+        return spark.read.format("delta").load(self.config.table_path(tier, table))
+
+    @property
+    def store(self) -> CatalogStore:
+        return CatalogStore.open(self.config.effective_catalog_url)
+
+
+@pytest.fixture(scope="module")
+def hub(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Hub:
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path_factory.mktemp("hub"))
+    emitter = RecordingEmitter()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(jobs, "lineage_emitter", lambda _config: emitter)
+    try:
+        report = jobs.demo(config, scale=SCALE, seed=SEED)
+    finally:
+        patch.undo()
+    return Hub(config, read_manifest(config.landing_path), report, emitter)
+
+
+def _rows(frame: Any) -> list[tuple[Any, ...]]:
+    return sorted((tuple(r) for r in frame.collect()), key=repr)
+
+
+def test_demo_builds_every_theme_and_business_model(hub: Hub) -> None:
+    results = {r.model: r for run in hub.report.models for r in run.results}
+    assert [run.tier for run in hub.report.models] == ["theme", "business"]
+    assert len(results) == 9
+    for name, result in results.items():
+        assert result.status is ModelStatus.SUCCEEDED, (name, result.reason)
+        assert result.mode == "full" and result.row_count and result.row_count > 0, name
+        assert result.quality is not None and result.quality.passed, (
+            name,
+            result.quality.failed if result.quality else None,
+        )
+    assert hub.report.passed
+
+
+def test_special_population_alerts_are_exactly_the_manifests_deceased_still_paid_cases(
+    spark: Any, hub: Hub
+) -> None:
+    expected = {d.key for d in hub.manifest.defects if d.kind == "deceased_still_paid"}
+    assert expected
+    alerts = hub.table(spark, "business.special_population_alert").collect()
+    assert {a.payment_id for a in alerts} == expected
+    assert len(alerts) == len(expected)
+    assert all(a.pay_date > a.death_date and a.alert_type == "死亡后仍发放" for a in alerts)
+
+
+def test_business_tables_mask_classified_columns(spark: Any, hub: Hub) -> None:
+    alerts = hub.table(spark, "business.special_population_alert").collect()
+    raw_ids = {r.id_number for r in hub.table(spark, "base.population").select("id_number").collect()}
+    for alert in alerts:
+        assert MASKED_ID.match(alert.id_number), alert.id_number
+        assert alert.id_number not in raw_ids
+        assert re.fullmatch(r".\*", alert.name)
+    houses = hub.table(spark, "business.demolition_check").collect()
+    assert houses and all(MASKED_ID.match(h.owner_id_number) for h in houses if h.owner_id_number)
+    assert all(h.address.endswith("****") for h in houses if h.address and len(h.address) > 6)
+    profile = hub.table(spark, "theme.person_profile").select("id_number").collect()
+    assert {p.id_number for p in profile} <= raw_ids
+
+
+def test_explicitly_granted_columns_stay_unmasked(spark: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "business"
+    folder.mkdir()
+    (folder / "m.sql").write_text("SELECT id_number, phone FROM ref('base.population')", encoding="utf-8")
+    (folder / "m.yml").write_text(
+        "title: t\nowner: o\ndescription: d\ngrants: [phone]\ncolumns:\n"
+        "  - {name: id_number, title: 号码, classification: resident_id}\n"
+        "  - {name: phone, title: 电话, classification: phone}\n",
+        encoding="utf-8",
+    )
+    model = load_model(folder / "m.sql", "business")
+    frame = spark.createDataFrame([("36040419850315001X", "13812345678")], "id_number string, phone string")
+    row = mask_frame(frame, model.masked_columns()).first()
+    assert row.id_number == "360404********001X" and row.phone == "13812345678"
+
+
+def test_model_tables_are_registered_with_owner_columns_classification_version_and_rows(
+    spark: Any, hub: Hub
+) -> None:
+    store = hub.store
+    tiers = {d.name: d.tier.value for d in store.list_datasets()}
+    assert {"base", "theme", "business"} <= set(tiers.values())
+    record = store.get_dataset("business.special_population_alert")
+    assert record.department == "区民政局" and record.title.startswith("特殊人群")
+    assert record.description and record.current_version is not None
+    assert record.row_count == hub.table(spark, "business.special_population_alert").count()
+    columns = {c.name: c for c in record.columns}
+    assert (
+        columns["id_number"].sensitivity is not None
+        and columns["id_number"].sensitivity.value == "resident_id"
+    )
+    assert columns["id_number"].data_type == "string" and columns["payment_id"].is_key
+    profile = store.get_dataset("theme.person_profile")
+    assert profile.tier.value == "theme" and profile.department == "区数据管理局"
+    assert [c.name for c in profile.columns][:3] == ["id_number", "name", "gender"]
+    assert store.history("theme.person_profile")[0].row_count == profile.row_count
+
+
+def test_every_model_run_reports_lineage_with_sql_quality_and_parent(hub: Hub) -> None:
+    calls = [c for c in hub.emitter.calls if c[1].job_type == "MODEL"]
+    completes = {c[1].job_name: c for c in calls if c[0] == "COMPLETE"}
+    starts = {c[1].job_name for c in calls if c[0] == "START"}
+    assert set(completes) == starts and len(completes) == 9
+    _, run, inputs, outputs, _ = completes["model.business.special_population_alert"]
+    assert run.parent is not None and run.parent.job_name == "run.business"
+    assert run.sql and "FROM base.assistance_payment a" in run.sql and "ref(" not in run.sql
+    assert {i.name for i in inputs} == {"base.assistance_payment", "base.population"}
+    assert all(i.version is not None for i in inputs)
+    (output,) = outputs
+    assert output.name == "business.special_population_alert" and output.tier == "business"
+    assert output.owner == "区民政局" and output.row_count and output.version is not None
+    assert {c.name: c.classification for c in output.columns}["id_number"] == "resident_id"
+    assert output.quality and all(q.success for q in output.quality)
+    _, form_run, _, form_out, _ = completes["model.business.form_autofill_coverage"]
+    assert form_run.source_code and "def build" in form_run.source_code and form_run.sql is None
+    lineage = form_out[0].column_lineage
+    assert {s.column for s in lineage["filled_persons"]} >= {"id_number", "name", "phone"}
+    assert all(s.dataset == "theme.person_profile" for s in lineage["coverage_rate"])
+
+
+def test_a_rerun_without_base_changes_builds_nothing(spark: Any, hub: Hub) -> None:
+    before = hub.store.get_dataset("theme.person_profile").current_version
+    runs = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter())
+    statuses = {r.model: r.status for run in runs for r in run.results}
+    assert set(statuses.values()) == {ModelStatus.UNCHANGED}
+    assert hub.store.get_dataset("theme.person_profile").current_version == before
+
+
+def test_a_failing_model_skips_its_descendants_and_says_why(spark: Any, hub: Hub, tmp_path: Path) -> None:
+    sidecar = "title: t\nowner: o\ndescription: d\ncolumns:\n  - {name: id_number, title: 号码}\n"
+    specs = {}
+    for tier, name, sql in (
+        ("theme", "broken", "SELECT no_such_column AS id_number FROM ref('base.population')"),
+        ("business", "child", "SELECT id_number FROM ref('theme.broken')"),
+        ("theme", "fine", "SELECT id_number FROM ref('base.population')"),
+    ):
+        folder = tmp_path / tier
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.sql").write_text(sql, encoding="utf-8")
+        (folder / f"{name}.yml").write_text(sidecar, encoding="utf-8")
+        spec = load_model(folder / f"{name}.sql", tier)
+        specs[spec.full_name] = spec
+    emitter = RecordingEmitter()
+    runner = ModelRunner(hub.config, hub.store, spark, emitter)
+    run = runner.run(specs, select_models(specs), tier="test")
+    results = {r.model: r for r in run.results}
+    assert results["theme.broken"].status is ModelStatus.FAILED
+    assert "no_such_column" in (results["theme.broken"].reason or "")
+    assert results["business.child"].status is ModelStatus.SKIPPED
+    assert results["business.child"].reason == "skipped: upstream theme.broken failed"
+    assert results["theme.fine"].status is ModelStatus.SUCCEEDED
+    assert not run.passed
+    assert hub.store.get_run(results["business.child"].run_id or "").status is RunStatus.SKIPPED
+    assert [c[0] for c in emitter.calls if c[1].job_name == "model.theme.broken"] == ["START", "FAIL"]
+
+
+def _change_base(spark: Any, hub: Hub) -> None:
+    """Update, insert and delete rows of base tables the way a new delivery would."""
+    from delta.tables import DeltaTable
+
+    population = DeltaTable.forPath(spark, hub.config.table_path("base", "population"))
+    people = population.toDF().where("status = '正常'").orderBy("id_number").limit(3).collect()
+    population.update(f"id_number = '{people[0].id_number}'", {"name": "'改名'", "town": "'港口街镇'"})
+    population.update(
+        f"id_number = '{people[1].id_number}'", {"status": "'死亡注销'", "death_date": "DATE'2025-01-01'"}
+    )
+    insurance = DeltaTable.forPath(spark, hub.config.table_path("base", "social_insurance"))
+    template = insurance.toDF().limit(1)
+    template.selectExpr(
+        *(
+            f"'{people[2].id_number}' AS id_number"
+            if c == "id_number"
+            else ("'失业保险' AS insurance_type" if c == "insurance_type" else f"`{c}`")
+            for c in template.columns
+        )
+    ).write.format("delta").mode("append").save(hub.config.table_path("base", "social_insurance"))
+    housing = DeltaTable.forPath(spark, hub.config.table_path("base", "housing"))
+    gone = housing.toDF().orderBy("house_id").first()
+    housing.delete(f"house_id = '{gone.house_id}'")
+    market = DeltaTable.forPath(spark, hub.config.table_path("base", "market_entity"))
+    entity = market.toDF().orderBy("uscc").first()
+    market.update(f"uscc = '{entity.uscc}'", {"status": "'吊销'"})
+
+
+INCREMENTAL = ("theme.person_profile", "theme.enterprise_profile", "theme.grid_governance")
+
+
+def test_incremental_runs_equal_a_full_rebuild_after_base_changes(spark: Any, hub: Hub) -> None:
+    _change_base(spark, hub)
+    runs = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter())
+    results = {r.model: r for run in runs for r in run.results}
+    for name in INCREMENTAL:
+        assert results[name].status is ModelStatus.SUCCEEDED and results[name].mode == "incremental", (
+            name,
+            results[name].reason,
+        )
+        assert results[name].affected_keys and results[name].affected_keys < results[name].row_count
+    assert results["theme.hazard_map"].mode == "incremental"
+    assert results["business.special_population_alert"].mode == "full"
+    incremental = {name: _rows(hub.table(spark, name)) for name in results}
+    rebuilt = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter(), full_refresh=True)
+    assert all(r.mode == "full" for run in rebuilt for r in run.results)
+    for name in results:
+        assert _rows(hub.table(spark, name)) == incremental[name], name
+    renamed = hub.table(spark, "theme.person_profile").where("name = '改名'").collect()
+    assert len(renamed) == 1 and renamed[0].town == "港口街镇"
