@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -30,10 +31,12 @@ from lakehub.quality_rules.recording import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from lakehub.pipelines.model_runner import ModelResult, ModelTierRun
     from lakehub.quality_rules import Engine, Suite, SuiteResult
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, int, int], None]
 """progress(phase, item, done, total)."""
@@ -382,6 +385,7 @@ def quality_run(
     run_id = store.start_run("quality.run", "quality")
     done: list[DatasetValidation] = []
     skipped: list[tuple[str, str]] = []
+    frames: dict[str, DataFrame] = {}
     try:
         spark = spark_factory(config)()
         for name, spec, suite in targets:
@@ -409,8 +413,13 @@ def quality_run(
                 issues=issues,
             )
             done.append(DatasetValidation(name, spec.department, version, record.id, len(issues), result))
+            frames[name] = frame
+        if dataset is None:
+            done += _cross_validations(config, store, spark, frames, run_id)
     except Exception as err:
-        store.finish_run(run_id, RunStatus.FAILED, error=f"quality run failed ({type(err).__name__})")
+        message = f"quality run failed ({type(err).__name__})"
+        store.finish_run(run_id, RunStatus.FAILED, error=message)
+        _emit_quality(config, store, run_id, done, message)
         raise
     details = {
         "engine": engine,
@@ -418,7 +427,76 @@ def quality_run(
         "skipped": dict(skipped),
     }
     store.finish_run(run_id, RunStatus.SUCCEEDED, details=details)
+    _emit_quality(config, store, run_id, done, None)
     return QualityRun(run_id, engine, tuple(done), tuple(skipped), time.perf_counter() - started)
+
+
+def _cross_validations(
+    config: LakehubConfig,
+    store: CatalogStore,
+    spark: SparkSession,
+    frames: dict[str, DataFrame],
+    run_id: str,
+) -> list[DatasetValidation]:
+    """Run every built-in cross-table suite (一数一源, referential, ...) whose datasets have all landed."""
+    from lakehub.pipelines.delta_io import current_version, table_exists
+    from lakehub.quality_rules import builtin_cross_suite_names, load_builtin_suite, validate_datasets
+
+    done = []
+    for suite in (load_builtin_suite(name) for name in builtin_cross_suite_names()):
+        paths = {name: config.table_path(*name.split(".", 1)) for name in suite.required_datasets}
+        if not all(table_exists(spark, path) for path in paths.values()):
+            continue
+        for name, path in paths.items():
+            if name not in frames:
+                frames[name] = spark.read.format("delta").load(path)
+        result = validate_datasets({n: frames[n] for n in paths}, suite)
+        version = current_version(spark, paths[suite.dataset])
+        record = record_suite_result(
+            store, result, dataset=suite.dataset, run_id=run_id, delta_version=version
+        )
+        done.append(DatasetValidation(suite.dataset, record.department or "", version, record.id, 0, result))
+    return done
+
+
+def _emit_quality(
+    config: LakehubConfig,
+    store: CatalogStore,
+    run_id: str,
+    done: list[DatasetValidation],
+    error: str | None,
+) -> None:
+    """Report the quality run to lineage: the validated datasets with their assertions (never values)."""
+    from lakehub.lineage.report import DatasetIO, JobRun
+    from lakehub.pipelines.validation import rule_outcomes
+
+    job = JobRun(
+        run_id=run_id, job_name="quality.run", job_type="QUALITY", description="质量规则库校验已入库数据"
+    )
+    inputs = []
+    for v in done:
+        record = store.get_dataset(v.dataset)
+        inputs.append(
+            DatasetIO(
+                name=v.dataset,
+                location=record.location,
+                title=record.title,
+                tier=record.tier,
+                version=None if v.delta_version is None else str(v.delta_version),
+                row_count=v.result.row_count,
+                owner=record.department,
+                quality=rule_outcomes(v.result),
+            )
+        )
+    try:
+        emitter = lineage_emitter(config, store)
+        emitter.start(job, inputs)
+        if error is None:
+            emitter.complete(job, inputs, ())
+        else:
+            emitter.fail(job, error, inputs)
+    except Exception:
+        log.exception("lineage of quality run %s failed; the results are stored", run_id)
 
 
 def quality_check(

@@ -265,7 +265,14 @@ class LandingLineage:
 class PipelineLineage:
     """Reports a `lakehub run`/`demo` parent run, which landing and model runs name as their parent."""
 
-    def __init__(self, config: LakehubConfig, store: CatalogStore, run_id: str, job_name: str) -> None:
+    def __init__(
+        self,
+        config: LakehubConfig,
+        store: CatalogStore,
+        run_id: str,
+        job_name: str,
+        emitter: LineageEmitter | None = None,
+    ) -> None:
         self.run = JobRun(
             run_id=run_id,
             job_name=job_name,
@@ -273,7 +280,7 @@ class PipelineLineage:
             description=f"lakehub {job_name}",
             processing_engine="spark",
         )
-        self.emitter = lineage_emitter(config, store)
+        self.emitter = emitter or lineage_emitter(config, store)
 
     def start(self) -> None:
         """The pipeline run started."""

@@ -31,11 +31,13 @@ from lakehub.lineage.report import (
     JobRun,
     LineageEmitter,
     ParentRun,
-    RuleOutcome,
 )
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.dag import descendants
+from lakehub.pipelines.landing_lineage import PipelineLineage
 from lakehub.pipelines.model_specs import ModelSpec, ModelSpecError
+from lakehub.pipelines.validation import rule_outcomes
+from lakehub.quality_rules.recording import record_suite_result
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -190,6 +192,8 @@ class ModelRunner:
         """
         started = time.perf_counter()
         parent = self.store.start_run(f"run.{tier}", "model")
+        parent_lineage = PipelineLineage(self.config, self.store, parent, f"run.{tier}", self.emitter)
+        parent_lineage.start()
         results: list[ModelResult] = []
         blocked = {} if blocked is None else blocked
         for done, name in enumerate(order, start=1):
@@ -216,6 +220,10 @@ class ModelRunner:
                 "models": {r.model: r.status.value for r in results},
                 "failed": [r.model for r in results if r.status is ModelStatus.FAILED],
             },
+        )
+        failed = [r.model for r in results if not r.passed]
+        parent_lineage.finish(
+            f"models failed or failed an error rule: {', '.join(failed)}" if failed else None
         )
         return ModelTierRun(parent, tier, tuple(results), time.perf_counter() - started)
 
@@ -315,6 +323,10 @@ class ModelRunner:
             written = self._current(model) if plan.mode is None else self._write(model, inputs, plan)
             quality = self._validate(model) if plan.mode is not None else None
             self._register(model, run_id, written)
+            if quality is not None:
+                record_suite_result(
+                    self.store, quality, dataset=model.full_name, run_id=run_id, delta_version=written.version
+                )
             details.update(
                 rows=written.row_count,
                 version=written.version,
@@ -757,21 +769,3 @@ def python_column_lineage(model: ModelSpec, masked: Mapping[str, str]) -> dict[s
         )
         for output, sources in declared.items()
     }
-
-
-def rule_outcomes(result: SuiteResult | None) -> tuple[RuleOutcome, ...]:
-    """A suite result as lineage rule outcomes (no sample values)."""
-    if result is None:
-        return ()
-    return tuple(
-        RuleOutcome(
-            expectation=r.expectation,
-            column=r.column,
-            success=r.success,
-            element_count=r.element_count,
-            unexpected_count=r.unexpected_count,
-            severity=r.severity,
-            dimension=r.dimension,
-        )
-        for r in result.results
-    )

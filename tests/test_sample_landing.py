@@ -226,3 +226,27 @@ def test_demo_rerun_from_the_cli_skips_every_source_without_starting_spark(
     assert {r["source_id"] for r in rows} == set(manifest.sources)
     assert {r["status"] for r in rows} == {"skipped"}
     assert all(r["rows_read"] == r["rows_landed"] + r["rows_quarantined"] + r["rows_rejected"] for r in rows)
+
+
+def test_quality_run_validates_every_landed_table_and_the_cross_suite_and_reports_to_lineage(
+    spark: Any, landed_sample: tuple[LakehubConfig, Manifest, TierRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from lakehub.catalog import CatalogStore
+    from lakehub.catalog.lineage_store import LineageRepository
+    from lakehub.pipelines import jobs
+
+    config, manifest, _ = landed_sample
+    monkeypatch.setattr(jobs, "spark_factory", lambda _config: lambda: spark)
+    outcome = jobs.quality_run(config, issue_cap=5)
+    by_suite = {v.result.suite: v for v in outcome.validations}
+    assert set(by_suite) == {*manifest.sources, "cross_hub"}
+    paid = next(r for r in by_suite["cross_hub"].result.results if r.rule_id == "no_payment_after_death")
+    assert paid.unexpected_count == sum(1 for d in manifest.defects if d.kind == "deceased_still_paid")
+    with CatalogStore.open(config.effective_catalog_url) as store:
+        events = [json.loads(t) for t in LineageRepository(store).event_texts()]
+    mine = [e for e in events if e["run"]["runId"] == outcome.run_id]
+    assert [e["eventType"] for e in mine] == ["START", "COMPLETE"]
+    assertions = mine[-1]["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert assertions and all("success" in a for a in assertions)
