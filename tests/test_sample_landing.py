@@ -250,3 +250,22 @@ def test_quality_run_validates_every_landed_table_and_the_cross_suite_and_report
     assert [e["eventType"] for e in mine] == ["START", "COMPLETE"]
     assertions = mine[-1]["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert assertions and all("success" in a for a in assertions)
+
+
+def test_demo_lineage_impact_of_population_reaches_theme_and_business_down_to_the_resident_id_column(
+    landed_sample: tuple[LakehubConfig, Manifest, TierRun],
+) -> None:
+    from lakehub.lineage.query import query_lineage
+
+    config = landed_sample[0]
+    impact = query_lineage(config.effective_catalog_url, "impact", "base.population")
+    tiers = {node.dataset: node.tier for node in impact.nodes}
+    assert {"theme.person_profile", "business.special_population_alert"} <= set(tiers)
+    assert {"theme", "business"} <= set(tiers.values())
+    assert all(node.jobs for node in impact.nodes), "each reached dataset names the jobs in between"
+    trace = query_lineage(
+        config.effective_catalog_url, "column", "base.population.id_number", direction="down"
+    )
+    reached = {(node.dataset, node.column) for node in trace.nodes}
+    assert ("business.special_population_alert", "id_number") in reached
+    assert any(dataset.startswith("theme.") for dataset, _ in reached)
