@@ -207,13 +207,15 @@ def test_resident_id_column_traces_from_the_raw_delivery_to_the_business_mart(
 
 
 def _chromium() -> Any:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="the map browser test needs selenium")
+    from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if browser is None or driver is None:
-        pytest.skip("headless Chromium and chromedriver are not installed (scripts/install.sh installs them)")
+        pytest.fail(
+            "headless Chromium and chromedriver are not installed. Fix: run `bash scripts/install.sh`."
+        )
     options = Options()
     options.binary_location = browser
     for argument in (
