@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Self
 from pydantic import Field, model_validator
 
 from lakehub.quality_rules.column_rules import column
+from lakehub.quality_rules.compiled import CrossCheck, SampleColumn
 from lakehub.quality_rules.kwargs import ExpectationKwargs
 
 if TYPE_CHECKING:
@@ -104,3 +105,28 @@ def keyed_lookup(
     )
     condition = all_of([checked[c] == F.col(k) for c, k in zip(kwargs.key, keys, strict=True)])
     return checked.join(lookup, condition, "left").drop(*keys)
+
+
+def keyed_cross_check(
+    kwargs: KeyedCrossKwargs,
+    flag: Callable[[Mapping[str, DataFrame]], DataFrame],
+    looked_up: str,
+    *,
+    other_department: str | None = None,
+) -> CrossCheck:
+    """A check comparing each row with the value `looked_up` from the other dataset for the same key."""
+    return CrossCheck(
+        dataset=kwargs.dataset,
+        reads={
+            kwargs.dataset: kwargs.columns,
+            kwargs.other_dataset: (*kwargs.target_key, kwargs.target_column),
+        },
+        flag=flag,
+        sample_columns=(
+            *[SampleColumn(c, kwargs.dataset, c) for c in kwargs.key],
+            SampleColumn(kwargs.column, kwargs.dataset, kwargs.column),
+            SampleColumn(looked_up, kwargs.other_dataset, kwargs.target_column),
+        ),
+        other_dataset=kwargs.other_dataset,
+        other_department=other_department,
+    )

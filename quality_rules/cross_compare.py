@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lakehub.quality_rules.column_rules import column
-from lakehub.quality_rules.compiled import CompileContext, CrossCheck, SampleColumn
-from lakehub.quality_rules.cross_common import LOOKUP_PREFIX, KeyedCrossKwargs, all_of, keyed_lookup
+from lakehub.quality_rules.compiled import CompileContext, CrossCheck
+from lakehub.quality_rules.cross_common import (
+    LOOKUP_PREFIX,
+    KeyedCrossKwargs,
+    all_of,
+    keyed_cross_check,
+    keyed_lookup,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -43,17 +49,4 @@ def compile_less_than(kwargs: LessThanKwargs, context: CompileContext) -> CrossC
             (element & ~F.coalesce(passes, F.lit(False))).alias("_u"),
         )
 
-    return CrossCheck(
-        dataset=kwargs.dataset,
-        reads={
-            kwargs.dataset: kwargs.columns,
-            kwargs.other_dataset: (*kwargs.target_key, kwargs.target_column),
-        },
-        flag=flag,
-        sample_columns=(
-            *[SampleColumn(c, kwargs.dataset, c) for c in kwargs.key],
-            SampleColumn(kwargs.column, kwargs.dataset, kwargs.column),
-            SampleColumn(bound, kwargs.other_dataset, kwargs.target_column),
-        ),
-        other_dataset=kwargs.other_dataset,
-    )
+    return keyed_cross_check(kwargs, flag, bound)

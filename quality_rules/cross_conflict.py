@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lakehub.quality_rules.column_rules import column
-from lakehub.quality_rules.compiled import CompileContext, CrossCheck, SampleColumn
-from lakehub.quality_rules.cross_common import LOOKUP_PREFIX, KeyedCrossKwargs, all_of, keyed_lookup
+from lakehub.quality_rules.compiled import CompileContext, CrossCheck
+from lakehub.quality_rules.cross_common import (
+    LOOKUP_PREFIX,
+    KeyedCrossKwargs,
+    all_of,
+    keyed_cross_check,
+    keyed_lookup,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -44,18 +50,4 @@ def compile_agree(kwargs: AgreeKwargs, context: CompileContext) -> CrossCheck:
             (element & ~F.coalesce(F.array_contains(F.col(values), value), F.lit(False))).alias("_u"),
         )
 
-    return CrossCheck(
-        dataset=kwargs.dataset,
-        reads={
-            kwargs.dataset: kwargs.columns,
-            kwargs.other_dataset: (*kwargs.target_key, kwargs.target_column),
-        },
-        flag=flag,
-        sample_columns=(
-            *[SampleColumn(c, kwargs.dataset, c) for c in kwargs.key],
-            SampleColumn(kwargs.column, kwargs.dataset, kwargs.column),
-            SampleColumn(shown, kwargs.other_dataset, kwargs.target_column),
-        ),
-        other_dataset=kwargs.other_dataset,
-        other_department=kwargs.other_department,
-    )
+    return keyed_cross_check(kwargs, flag, shown, other_department=kwargs.other_department)

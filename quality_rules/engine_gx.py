@@ -41,7 +41,13 @@ from pyspark.sql import types as T
 
 from lakehub.quality_rules import gx_expectations as lx
 from lakehub.quality_rules.compiled import CompiledRule, TableCheck
-from lakehub.quality_rules.engine_spark import SAMPLE_SIZE, check_columns, compile_suite, sample_masks
+from lakehub.quality_rules.engine_spark import (
+    SAMPLE_SIZE,
+    check_columns,
+    compile_suite,
+    rule_fields,
+    sample_masks,
+)
 from lakehub.quality_rules.errors import RuleError
 from lakehub.quality_rules.masking import Sensitivity, mask_value
 from lakehub.quality_rules.results import RuleResult, SuiteResult
@@ -323,18 +329,7 @@ def _rule_result(
             f"line {spec.line}: {message}. Fix: correct the rule's arguments for the column's type, "
             "or run the suite with --engine spark."
         )
-    common: dict[str, Any] = {
-        "rule_id": spec.id,
-        "expectation": spec.expectation,
-        "column": ",".join(spec.columns) or None,
-        "columns": spec.columns,
-        "severity": spec.severity,
-        "dimension": spec.dimension,
-        "department": spec.department,
-        "description": spec.description,
-        "mostly": spec.kwargs.fraction,
-        "success": bool(outcome.success),
-    }
+    common: dict[str, Any] = {**rule_fields(spec), "success": bool(outcome.success)}
     if isinstance(check, TableCheck):
         observed = gx_result.get("observed_value")
         if "element_count" in gx_result:

@@ -270,11 +270,9 @@ def _mostly_success(elements: int, unexpected: int, mostly: float) -> bool:
     return elements == 0 or (elements - unexpected) / elements >= mostly
 
 
-def _result(
-    item: CompiledRule, index: int, row: Row, facts: TableFacts, samples: tuple[str, ...]
-) -> RuleResult:
-    spec = item.rule
-    common: dict[str, Any] = {
+def rule_fields(spec: RuleSpec) -> dict[str, Any]:
+    """The RuleResult fields that come from the rule itself (the same for every engine)."""
+    return {
         "rule_id": spec.id,
         "expectation": spec.expectation,
         "column": ",".join(spec.columns) or None,
@@ -285,6 +283,13 @@ def _result(
         "description": spec.description,
         "mostly": spec.kwargs.fraction,
     }
+
+
+def _result(
+    item: CompiledRule, index: int, row: Row, facts: TableFacts, samples: tuple[str, ...]
+) -> RuleResult:
+    spec = item.rule
+    common = rule_fields(spec)
     if isinstance(item.check, TableCheck):
         values = tuple(row[f"_t{index}_{j}"] for j in range(len(item.check.aggregates)))
         verdict = item.check.evaluate(values, facts)

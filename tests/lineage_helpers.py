@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -79,3 +80,27 @@ def run_job(
     ]
     repository.add_events([to_stored(event_to_dict(e)) for e in events])
     return run.run_id
+
+
+def headless_chromium() -> Any:
+    """A headless Chromium WebDriver (Debian chromium + chromedriver, installed by scripts/install.sh)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if browser is None or driver is None:
+        pytest.fail(
+            "headless Chromium and chromedriver are not installed. Fix: run `bash scripts/install.sh`."
+        )
+    options = Options()
+    options.binary_location = browser
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
+    ):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(driver), options=options)

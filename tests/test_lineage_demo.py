@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -22,7 +21,7 @@ from lakehub.lineage.report import ColumnInfo, DatasetIO, FieldSource, JobRun, P
 from lakehub.pipelines.config import LakehubConfig, LineageSettings, TransportSettings
 from lakehub.pipelines.emit import lineage_emitter
 from lakehub.pipelines.jobs import DemoReport, demo
-from tests.lineage_helpers import REPO, official_validator
+from tests.lineage_helpers import REPO, headless_chromium, official_validator
 
 pytestmark = pytest.mark.spark
 
@@ -206,29 +205,6 @@ def test_resident_id_column_traces_from_the_raw_delivery_to_the_business_mart(
     assert [n.name for n in up.nodes][-1] == "raw.population.id_number"
 
 
-def _chromium() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.fail(
-            "headless Chromium and chromedriver are not installed. Fix: run `bash scripts/install.sh`."
-        )
-    options = Options()
-    options.binary_location = browser
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1000",
-    ):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 def test_asset_map_renders_every_dataset_and_search_finds_them(
     demo_run: tuple[LakehubConfig, DemoReport, Path], tmp_path: Path
 ) -> None:
@@ -243,7 +219,7 @@ def test_asset_map_renders_every_dataset_and_search_finds_them(
         catalogued = {d.name for d in store.list_datasets()}
     expected = catalogued | {"theme.person_profile", "business.subsidy_check"}
     assert report.datasets == len(expected)
-    browser = _chromium()
+    browser = headless_chromium()
     try:
         browser.get(page.as_uri())
         drawn = set(browser.execute_script("return window.lakehubMap.cy.nodes('.dataset').map(n => n.id())"))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +15,7 @@ from lakehub.lineage.asset_map import ROW_HEIGHT, ROWS_PER_COLUMN, layout, rende
 from lakehub.lineage.errors import LineageError
 from lakehub.lineage.events import EventBuilder
 from lakehub.pipelines.config import LakehubConfig
-from tests.lineage_helpers import REPO, run_job
+from tests.lineage_helpers import REPO, headless_chromium, run_job
 
 LARGE_SCREENSHOT = REPO / "docs" / "asset-map-240.png"
 
@@ -82,29 +80,6 @@ def test_layout_keeps_every_dataset_apart_in_its_tier_lane(
         assert all(b - a >= ROW_HEIGHT for a, b in itertools.pairwise(ordered))
 
 
-def _chromium() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.fail(
-            "headless Chromium and chromedriver are not installed. Fix: run `bash scripts/install.sh`."
-        )
-    options = Options()
-    options.binary_location = browser
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1000",
-    ):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 def test_html_map_draws_240_datasets_offline_and_finds_one_by_name(
     catalog_store: CatalogStore, lakehub_config: LakehubConfig, tmp_path: Path
 ) -> None:
@@ -116,7 +91,7 @@ def test_html_map_draws_240_datasets_offline_and_finds_one_by_name(
     assert report.datasets == 240
     html = page.read_text(encoding="utf-8")
     assert "<script src" not in html and "<link" not in html and "Cytoscape Consortium" in html
-    browser = _chromium()
+    browser = headless_chromium()
     try:
         browser.get(page.as_uri())
         assert browser.execute_script("return window.lakehubMap.cy.nodes('.dataset').length") == 240
