@@ -42,9 +42,18 @@ def derive_sql_lineage(sql: str, inputs: Sequence[str] = ()) -> dict[str, tuple[
         return {}
     for error in meta.errors:
         log.warning("openlineage-sql: %s", error.message)
+    # Tables the SQL reads; an origin outside them is a CTE or subquery column with no base column behind
+    # it (e.g. COUNT(*) in a CTE), which must not become a dataset of its own.
+    read = {_short_name(t.qualified_name, inputs) for t in meta.in_tables} | set(inputs)
     lineage: dict[str, tuple[FieldSource, ...]] = {}
     for column in meta.column_lineage:
-        origins = [c for c in column.lineage if c.origin is not None]
+        origins = [
+            c
+            for c in column.lineage
+            if c.origin is not None and _short_name(c.origin.qualified_name, inputs) in read
+        ]
+        if not origins:
+            continue
         single = len(origins) == 1 and origins[0].name == column.descendant.name
         single = single and _selected_as_is(sql, column.descendant.name)
         lineage[column.descendant.name] = tuple(

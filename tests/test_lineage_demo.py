@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,7 @@ from lakehub.catalog import CatalogStore
 from lakehub.lineage.asset_map import write_asset_map
 from lakehub.lineage.exchange import export_events
 from lakehub.lineage.query import query_lineage
-from lakehub.lineage.report import ColumnInfo, DatasetIO, FieldSource, JobRun, ParentRun
 from lakehub.pipelines.config import LakehubConfig, LineageSettings, TransportSettings
-from lakehub.pipelines.emit import lineage_emitter
 from lakehub.pipelines.jobs import DemoReport, demo
 from tests.lineage_helpers import REPO, headless_chromium, official_validator
 
@@ -27,60 +24,6 @@ pytestmark = pytest.mark.spark
 
 SCALE, SEED = 100, 11
 SCREENSHOT = REPO / "docs" / "asset-map.png"
-THEME_SQL = (
-    "SELECT p.id_number, p.name, p.town, count(s.insurance_type) AS insured_kinds "
-    "FROM base.population p LEFT JOIN base.social_insurance s ON s.id_number = p.id_number "
-    "GROUP BY p.id_number, p.name, p.town"
-)
-
-
-def _report_models(config: LakehubConfig) -> None:
-    """Report theme and business model runs the way the model layer does: JobRun + SQL or declared lineage."""
-    emitter = lineage_emitter(config)
-    parent = ParentRun(str(uuid.uuid4()), "run.all")
-    emitter.start(JobRun(parent.run_id, "run.all", "PIPELINE"))
-
-    def io(name: str, columns: tuple[str, ...], **extra: Any) -> DatasetIO:
-        tier, _, table = name.partition(".")
-        return DatasetIO(
-            name=name,
-            location=config.table_path(tier, table),
-            tier=tier,
-            columns=tuple(ColumnInfo(c, "string") for c in columns),
-            owner="区数据局",
-            **extra,
-        )
-
-    population = io("base.population", ("id_number", "name", "town"))
-    insurance = io("base.social_insurance", ("id_number", "insurance_type"))
-    person = io(
-        "theme.person_profile", ("id_number", "name", "town", "insured_kinds"), title="人员画像", row_count=60
-    )
-    theme_run = JobRun(str(uuid.uuid4()), "model.theme.person_profile", "MODEL", parent=parent, sql=THEME_SQL)
-    emitter.start(theme_run, [population, insurance])
-    emitter.complete(theme_run, [population, insurance], [person])
-    mart = io(
-        "business.subsidy_check",
-        ("resident_id_masked", "insured_kinds"),
-        title="救助资格核查",
-        row_count=12,
-        column_lineage={
-            "resident_id_masked": (
-                FieldSource("theme.person_profile", "id_number", "DIRECT", "TRANSFORMATION", masking=True),
-            ),
-            "insured_kinds": (FieldSource("theme.person_profile", "insured_kinds"),),
-        },
-    )
-    business_run = JobRun(
-        str(uuid.uuid4()),
-        "model.business.subsidy_check",
-        "MODEL",
-        parent=parent,
-        source_code="def model(person): ...",
-    )
-    emitter.start(business_run, [person])
-    emitter.complete(business_run, [person], [mart])
-    emitter.complete(JobRun(parent.run_id, "run.all", "PIPELINE"), (), ())
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +43,7 @@ def demo_run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake
         }
     )
     report = demo(config, scale=SCALE, seed=SEED)
-    assert report.landing.passed
-    _report_models(config)
+    assert report.landing.passed and report.models, "the demo lands every source and builds the models"
     return config, report, events_file
 
 
@@ -183,9 +125,10 @@ def test_impact_of_base_population_lists_the_theme_and_business_tables(
     )
     impact = json.loads(done.stdout)
     depths = {n["name"]: n["depth"] for n in impact["nodes"]}
-    assert depths == {"theme.person_profile": 1, "business.subsidy_check": 2}
-    mart = next(n for n in impact["nodes"] if n["name"] == "business.subsidy_check")
-    assert mart["owner"] == "区数据局" and mart["jobs"] == ["model.business.subsidy_check"]
+    assert depths["theme.person_profile"] == 1 and depths["business.form_autofill_coverage"] == 2
+    assert {n.split(".")[0] for n in depths} == {"theme", "business"}
+    mart = next(n for n in impact["nodes"] if n["name"] == "business.special_population_alert")
+    assert mart["owner"] == "区民政局" and mart["jobs"] == ["model.business.special_population_alert"]
     up = query_lineage(config.effective_catalog_url, "upstream", "base.population")
     assert [(n.name, n.jobs) for n in up.nodes] == [("raw.population", ("ingest.population",))]
 
@@ -195,13 +138,11 @@ def test_resident_id_column_traces_from_the_raw_delivery_to_the_business_mart(
 ) -> None:
     config, _, _ = demo_run
     down = query_lineage(config.effective_catalog_url, "column", "raw.population.id_number", direction="down")
-    assert [(n.name, n.depth) for n in down.nodes] == [
-        ("base.population.id_number", 1),
-        ("quarantine.population.id_number", 1),
-        ("theme.person_profile.id_number", 2),
-        ("business.subsidy_check.resident_id_masked", 3),
-    ]
-    up = query_lineage(config.effective_catalog_url, "column", "business.subsidy_check.resident_id_masked")
+    reached = {n.name: n.depth for n in down.nodes}
+    assert reached["base.population.id_number"] == 1 and reached["quarantine.population.id_number"] == 1
+    assert reached["theme.person_profile.id_number"] == 2
+    assert reached["business.special_population_alert.id_number"] == 2
+    up = query_lineage(config.effective_catalog_url, "column", "business.special_population_alert.id_number")
     assert [n.name for n in up.nodes][-1] == "raw.population.id_number"
 
 
@@ -217,7 +158,7 @@ def test_asset_map_renders_every_dataset_and_search_finds_them(
     assert "http://" not in html.split("<script", 1)[0] and "<script src" not in html
     with CatalogStore.open(config.effective_catalog_url) as store:
         catalogued = {d.name for d in store.list_datasets()}
-    expected = catalogued | {"theme.person_profile", "business.subsidy_check"}
+    expected = catalogued | {f"raw.{r.source_id}" for r in demo_run[1].landing.results}
     assert report.datasets == len(expected)
     browser = headless_chromium()
     try:
@@ -233,16 +174,21 @@ def test_asset_map_renders_every_dataset_and_search_finds_them(
             li.get_attribute("data-id")
             for li in browser.find_elements(By.CSS_SELECTOR, "#results li[data-id]")
         ]
-        assert set(hits) == {"raw.population", "base.population", "quarantine.population"}
+        assert set(hits) == {
+            "raw.population",
+            "base.population",
+            "quarantine.population",
+            "theme.person_profile",
+        }
         assert sorted(
             browser.execute_script("return window.lakehubMap.cy.nodes('.match').map(n => n.id())")
         ) == sorted(hits)
         search.clear()
-        search.send_keys("救助资格")
+        search.send_keys("免申即享")
         assert [
             li.get_attribute("data-id")
             for li in browser.find_elements(By.CSS_SELECTOR, "#results li[data-id]")
-        ] == ["business.subsidy_check"]
+        ] == ["business.subsidy_eligibility"]
         browser.execute_script("window.lakehubMap.search('')")
         browser.execute_script("window.lakehubMap.show('base.population')")
         browser.find_element(By.CSS_SELECTOR, '#details .col[data-col="id_number"]').click()

@@ -152,3 +152,14 @@ def test_validator_reports_where_an_event_breaks_the_spec() -> None:
     event["outputs"][0]["facets"]["schema"]["fields"][0]["name"] = 7
     problems = {p.path for p in official_validator().problems(json.loads(json.dumps(event)))}
     assert {"run.runId", "eventTime", "outputs.0.facets.schema.fields.0.name"} <= problems
+
+
+def test_sql_lineage_never_turns_a_cte_into_a_dataset() -> None:
+    sql = (
+        "WITH people AS (SELECT town, count(*) AS residents FROM base.population GROUP BY town) "
+        "SELECT p.town, p.residents FROM people p"
+    )
+    lineage = derive_sql_lineage(sql, ["base.population"])
+    assert {(f.dataset, f.column) for fields in lineage.values() for f in fields} == {
+        ("base.population", "town")
+    }

@@ -110,6 +110,9 @@ rules:
      column_A: id_number, column_B: birth_date, row_condition: "gender = '女'", dimension: 一致性}
 """
 PARITY_SUITE = parse_suite(SUITE, "parity.yml")
+# Cross-table rules read several datasets, outside GX's one-batch validation; the SQL predicate rule has
+# no GX mapping yet (the gx engine refuses it naming the fix, tested below).
+NOT_IN_GX = {"expect_rows_to_satisfy_sql_predicate"}
 RULE_IDS = [rule.id for rule in PARITY_SUITE.rules]
 
 
@@ -139,8 +142,25 @@ def _rule(result: SuiteResult, rule_id: str) -> RuleResult:
 def test_the_parity_suite_uses_every_registry_expectation_and_gx_maps_each() -> None:
     from lakehub.quality_rules.engine_gx import GX_EXPECTATIONS
 
-    assert {rule.expectation for rule in PARITY_SUITE.rules} == set(REGISTRY)
-    assert set(GX_EXPECTATIONS) == set(REGISTRY)
+    single_frame = {name for name, entry in REGISTRY.items() if not entry.is_cross}
+    assert {rule.expectation for rule in PARITY_SUITE.rules} == single_frame - NOT_IN_GX
+    assert set(GX_EXPECTATIONS) == single_frame - NOT_IN_GX
+
+
+def test_a_rule_gx_does_not_map_is_refused_with_the_fix() -> None:
+    from lakehub.quality_rules import RuleError
+    from lakehub.quality_rules.engine_gx import to_gx_expectation
+
+    suite = parse_suite(
+        "suite: p\ndataset: base.population\nrules:\n"
+        "  - expectation: expect_rows_to_satisfy_sql_predicate\n"
+        "    predicate: death_date >= birth_date\n"
+        "    column_list: [death_date, birth_date]\n"
+        "    severity: warn\n    dimension: 一致性\n",
+        "p.yml",
+    )
+    with pytest.raises(RuleError, match="run it with --engine spark"):
+        to_gx_expectation(suite.rules[0])
 
 
 @pytest.mark.spark
