@@ -16,10 +16,10 @@ from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
 from lakehub.pipelines.standardise import error_column, standardise_columns
-from lakehub.quality_rules import RuleResult, RuleSpec, Suite, SuiteResult
+from lakehub.quality_rules import Suite, SuiteResult
 from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
 from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
-from lakehub.quality_rules.engine_spark import check_columns, with_derived
+from lakehub.quality_rules.engine_spark import check_columns, counted_result, with_derived
 
 log = logging.getLogger(__name__)
 
@@ -291,26 +291,6 @@ class Tally:
     suite_result: SuiteResult | None
 
 
-def _rule_result(spec: RuleSpec, elements: int, unexpected: int) -> RuleResult:
-    fraction = spec.kwargs.fraction or 1.0
-    return RuleResult(
-        rule_id=spec.id,
-        expectation=spec.expectation,
-        column=",".join(spec.columns) or None,
-        columns=spec.columns,
-        severity=spec.severity,
-        dimension=spec.dimension,
-        department=spec.department,
-        description=spec.description,
-        success=elements == 0 or (elements - unexpected) / elements >= fraction,
-        element_count=elements,
-        unexpected_count=unexpected,
-        unexpected_percent=None if elements == 0 else unexpected * 100.0 / elements,
-        mostly=spec.kwargs.fraction,
-        sample_unexpected=(),
-    )
-
-
 def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
     """Dispositions, reason codes and the landing rules' counts, in one aggregation over the batch.
 
@@ -346,7 +326,7 @@ def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
     if rules is None:
         return Tally(by_disposition, by_reason, None)
     results = {
-        item.rule.id: _rule_result(
+        item.rule.id: counted_result(
             item.rule, sums.get(element, 0), sums.get(warned, 0) if warned else by_reason.get(item.rule.id, 0)
         )
         for item, element, warned in counted

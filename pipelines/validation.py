@@ -6,6 +6,7 @@ Spark stays inside the functions; the module imports without pyspark.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lakehub.catalog import CatalogStore
@@ -30,13 +31,12 @@ def suite_sensitivity(spec: SourceSpec, suite: Suite) -> dict[str, Sensitivity]:
 
 def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: int) -> list[FailingRow]:
     """At most `cap` rows per row-level rule from `annotate`'s `_failures`, in source-file row order."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from lakehub.quality_rules.column_rules import column
     from lakehub.quality_rules.engine_spark import FAILURES, annotate
 
-    meta = [c for c in ("_source_file", "_source_row") if c in frame.columns]
+    meta: list[str] = [c for c in ("_source_file", "_source_row") if c in frame.columns]
     read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
     annotated = annotate(frame.select(*[column(c) for c in spec.column_names], *meta), suite)
     failing = annotated.where(F.size(FAILURES) > 0).select(
@@ -44,30 +44,14 @@ def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: 
         *[column(c).cast("string").alias(f"_v{i}") for i, c in enumerate(read)],
         *meta,
     )
-    order = [F.col(c) for c in meta] or [F.col(f"_v{i}") for i in range(len(spec.business_key))]
-    picked = failing.withColumn("_n", F.row_number().over(Window.partitionBy("_rule").orderBy(*order))).where(
-        F.col("_n") <= cap
-    )
-    rows = []
-    for row in picked.collect():
-        values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
-        rows.append(
-            FailingRow(
-                rule_id=row["_rule"],
-                key=tuple((k, values[k]) for k in spec.business_key),
-                values=values,
-                source_file=row["_source_file"] if "_source_file" in meta else None,
-                source_row=int(row["_source_row"]) if "_source_row" in meta and row["_source_row"] else None,
-            )
-        )
-    return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
+    order = meta or [f"_v{i}" for i in range(len(spec.business_key))]
+    return _first_failing_rows(failing, read, spec.business_key, order, cap)
 
 
 def quarantined_failing_rows(
     spark: SparkSession, path: str, sha256: str, suite: Suite, spec: SourceSpec, cap: int
 ) -> list[FailingRow]:
     """Rows of one delivery quarantined by the suite's rules (reason code = rule id), at most `cap` per rule."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     rule_ids = [rule.id for rule in suite.rules if rule.id]
@@ -80,22 +64,32 @@ def quarantined_failing_rows(
         "_source_file",
         "_source_row",
     ).where(F.col("_rule").isin(rule_ids))
-    picked = failing.withColumn(
-        "_n", F.row_number().over(Window.partitionBy("_rule").orderBy("_source_row"))
-    ).where(F.col("_n") <= cap)
+    return _first_failing_rows(failing, read, spec.business_key, ["_source_row"], cap)
+
+
+def _first_failing_rows(
+    failing: DataFrame, read: Sequence[str], keys: Sequence[str], order: Sequence[str], cap: int
+) -> list[FailingRow]:
+    """At most `cap` rows per rule of `failing` (`_rule`, `_v<i>` = read[i], optional provenance) by `order`."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    window = Window.partitionBy("_rule").orderBy(*order)
+    picked = failing.withColumn("_n", F.row_number().over(window)).where(F.col("_n") <= cap)
     rows = []
     for row in picked.collect():
         values = {c: row[f"_v{i}"] for i, c in enumerate(read)}
+        fields = row.asDict()
         rows.append(
             FailingRow(
                 rule_id=row["_rule"],
-                key=tuple((k, values.get(k)) for k in spec.business_key),
+                key=tuple((k, values.get(k)) for k in keys),
                 values=values,
-                source_file=row["_source_file"],
-                source_row=int(row["_source_row"]) if row["_source_row"] is not None else None,
+                source_file=fields.get("_source_file"),
+                source_row=None if fields.get("_source_row") is None else int(fields["_source_row"]),
             )
         )
-    return sorted(rows, key=lambda r: (r.rule_id, r.source_row or 0))
+    return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
 
 
 def record_landing_validation(

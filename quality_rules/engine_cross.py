@@ -21,7 +21,14 @@ from pyspark.sql import functions as F
 
 from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import CompileContext, CompiledRule, CrossCheck, SampleColumn
-from lakehub.quality_rules.engine_spark import FAILURES, annotate, check_columns, compile_rule, validate
+from lakehub.quality_rules.engine_spark import (
+    FAILURES,
+    annotate,
+    check_columns,
+    compile_rule,
+    counted_result,
+    validate,
+)
 from lakehub.quality_rules.errors import DatasetMismatchError, RuleConfigError
 from lakehub.quality_rules.masking import Sensitivity, mask_column
 from lakehub.quality_rules.registry import REGISTRY
@@ -195,22 +202,11 @@ def _cross_result(
         picked = flagged.where(F.col("_u")).select(text).distinct().orderBy("_s").limit(SAMPLE_SIZE)
         shown = tuple(r["_s"] for r in picked.collect())
         passes += 1
-    mostly = rule.kwargs.fraction or 1.0
-    result = RuleResult(
-        rule_id=rule.id,
-        expectation=rule.expectation,
-        column=",".join(rule.columns) or None,
-        columns=rule.columns,
-        severity=rule.severity,
-        dimension=rule.dimension,
-        department=rule.department,
-        description=rule.description,
-        success=elements == 0 or (elements - unexpected) / elements >= mostly,
-        element_count=elements,
-        unexpected_count=unexpected,
-        unexpected_percent=None if elements == 0 else unexpected * 100.0 / elements,
-        mostly=rule.kwargs.fraction,
-        sample_unexpected=shown,
+    result = counted_result(
+        rule,
+        elements,
+        unexpected,
+        shown,
         dataset=suite.dataset_of(check.dataset),
         other_dataset=None if check.other_dataset is None else suite.dataset_of(check.other_dataset),
         other_department=check.other_department,

@@ -261,15 +261,6 @@ def sample_masks(
     return {**implied, **suite.sensitive, **(sensitivity or {})}
 
 
-def _percent(elements: int, unexpected: int) -> float | None:
-    return None if elements == 0 else unexpected * 100.0 / elements
-
-
-def _mostly_success(elements: int, unexpected: int, mostly: float) -> bool:
-    """GE's rule: vacuously true without elements, else (elements - unexpected) / elements >= mostly."""
-    return elements == 0 or (elements - unexpected) / elements >= mostly
-
-
 def rule_fields(spec: RuleSpec) -> dict[str, Any]:
     """The RuleResult fields that come from the rule itself (the same for every engine)."""
     return {
@@ -285,16 +276,31 @@ def rule_fields(spec: RuleSpec) -> dict[str, Any]:
     }
 
 
+def counted_result(
+    spec: RuleSpec, elements: int, unexpected: int, samples: tuple[str, ...] = (), **extra: Any
+) -> RuleResult:
+    """A per-value rule's result from its counts: GE's `mostly` verdict (vacuously true without elements)."""
+    mostly = spec.kwargs.fraction or 1.0
+    return RuleResult(
+        **rule_fields(spec),
+        success=elements == 0 or (elements - unexpected) / elements >= mostly,
+        element_count=elements,
+        unexpected_count=unexpected,
+        unexpected_percent=None if elements == 0 else unexpected * 100.0 / elements,
+        sample_unexpected=samples,
+        **extra,
+    )
+
+
 def _result(
     item: CompiledRule, index: int, row: Row, facts: TableFacts, samples: tuple[str, ...]
 ) -> RuleResult:
     spec = item.rule
-    common = rule_fields(spec)
     if isinstance(item.check, TableCheck):
         values = tuple(row[f"_t{index}_{j}"] for j in range(len(item.check.aggregates)))
         verdict = item.check.evaluate(values, facts)
         return RuleResult(
-            **common,
+            **rule_fields(spec),
             success=verdict.success,
             element_count=verdict.element_count,
             unexpected_count=0,
@@ -302,15 +308,7 @@ def _result(
             sample_unexpected=(),
             observed_value=verdict.observed_value,
         )
-    elements, unexpected = int(row[f"_ne{index}"]), int(row[f"_nu{index}"])
-    return RuleResult(
-        **common,
-        success=_mostly_success(elements, unexpected, spec.kwargs.fraction or 1.0),
-        element_count=elements,
-        unexpected_count=unexpected,
-        unexpected_percent=_percent(elements, unexpected),
-        sample_unexpected=samples,
-    )
+    return counted_result(spec, int(row[f"_ne{index}"]), int(row[f"_nu{index}"]), samples)
 
 
 def validate(
