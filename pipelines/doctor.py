@@ -41,7 +41,7 @@ def _java(config: LakehubConfig) -> DoctorCheck:
         java = check_java()
     except PipelineError as err:
         return DoctorCheck(
-            "java", CheckOutcome.FAIL, str(err).split(". Fix:")[0], "apt-get install openjdk-17-jre-headless"
+            "java", CheckOutcome.FAIL, str(err).split(". Fix:")[0], "apt-get install openjdk-17-jdk-headless"
         )
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     match = re.search(r'version "(\d+)', out)
@@ -72,10 +72,10 @@ def _packages(config: LakehubConfig) -> DoctorCheck:
 
 
 def _jars(config: LakehubConfig) -> DoctorCheck:
-    from lakehub.pipelines.spark import find_delta_jars
+    from lakehub.pipelines.spark import find_delta_jars, udf_jar
 
     try:
-        jars = find_delta_jars(config)
+        jars = [*find_delta_jars(config), udf_jar()]
     except PipelineError as err:
         return DoctorCheck(
             "delta jars", CheckOutcome.FAIL, str(err).split(". Fix:")[0], "bash scripts/install.sh"
@@ -89,7 +89,9 @@ def _jars(config: LakehubConfig) -> DoctorCheck:
             f"{core} are not built for Spark {minor}",
             "bash scripts/install.sh",
         )
-    return DoctorCheck("delta jars", CheckOutcome.OK, f"{len(jars)} jars ({', '.join(core)})")
+    return DoctorCheck(
+        "delta jars", CheckOutcome.OK, f"{len(jars)} jars ({', '.join(core)}, {Path(jars[-1]).name})"
+    )
 
 
 def _warehouse(config: LakehubConfig) -> DoctorCheck:

@@ -8,7 +8,10 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROJECT_JARS = Path(__file__).resolve().parent.parent / "jars" / "lib"
+UDF_JAR = PROJECT_JARS.parent / "lakehub-udf.jar"
+"""lakehub's own JVM functions (quality_rules/jvm), built by scripts/install.sh or on first use."""
+UDF_SOURCES = Path(__file__).resolve().parent.parent / "quality_rules" / "jvm"
 _VERSION_SUFFIX = re.compile(r"-\d[\w.\-]*\.jar$")
 
 BASE_CONF: dict[str, str] = {
@@ -39,6 +45,9 @@ BASE_CONF: dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",
     "spark.databricks.delta.schema.autoMerge.enabled": "true",
+    # Suites guard expensive expressions (sample texts, masks) behind AND/OR; without this, common
+    # subexpressions under those guards are hoisted and computed for every row.
+    "spark.sql.subexpressionElimination.skipForShortcutExpr": "true",
 }
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 
@@ -74,10 +83,50 @@ def check_java() -> str:
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).exists():
         raise SparkUnavailableError(
-            "Java was not found (Spark needs Java 17 or 21). Fix: `apt-get install openjdk-17-jre-headless` "
+            "Java was not found (Spark needs Java 17 or 21). Fix: `apt-get install openjdk-17-jdk-headless` "
             "or set JAVA_HOME."
         )
     return java
+
+
+def _javac() -> str:
+    home = os.environ.get("JAVA_HOME")
+    javac = str(Path(home) / "bin" / "javac") if home else shutil.which("javac")
+    if not javac or not Path(javac).exists():
+        raise SparkUnavailableError(
+            f"{UDF_JAR} is missing or older than its sources and there is no Java compiler to build it. "
+            "Fix: run `bash scripts/install.sh` (installs openjdk-17-jdk-headless and builds it)."
+        )
+    return javac
+
+
+def udf_jar() -> str:
+    """Path of lakehub's JVM-function jar, compiled (javac against pyspark's jars) when missing or stale.
+
+    The jar is written to a temporary file and renamed, so concurrent first uses never read half a jar.
+    """
+    sources = sorted(UDF_SOURCES.rglob("*.java"))
+    newest = max((f.stat().st_mtime for f in sources), default=0.0)
+    if UDF_JAR.exists() and UDF_JAR.stat().st_mtime >= newest:
+        return str(UDF_JAR)
+    spark_jars = os.path.join(pyspark_home(), "jars", "*")
+    with tempfile.TemporaryDirectory() as folder:
+        classes = Path(folder) / "classes"
+        command = [_javac(), "--release", "17", "-nowarn", "-cp", spark_jars, "-d", str(classes)]
+        done = subprocess.run([*command, *map(str, sources)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SparkUnavailableError(
+                f"javac could not build {UDF_JAR.name}: {' '.join(done.stderr.split())[:300]}. "
+                "Fix: run `bash scripts/install.sh` (needs openjdk-17-jdk-headless)."
+            )
+        UDF_JAR.parent.mkdir(parents=True, exist_ok=True)
+        partial = UDF_JAR.with_name(f".{UDF_JAR.name}.{os.getpid()}")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as jar:
+            for item in sorted(classes.rglob("*.class")):
+                jar.write(item, item.relative_to(classes).as_posix())
+        os.replace(partial, UDF_JAR)
+    log.info("built %s from %d Java sources", UDF_JAR, len(sources))
+    return str(UDF_JAR)
 
 
 def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSession:
@@ -92,7 +141,7 @@ def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSessio
     if active is not None:
         return active
     conf = dict(BASE_CONF)
-    conf["spark.jars"] = ",".join(find_delta_jars(config))
+    conf["spark.jars"] = ",".join([*find_delta_jars(config), udf_jar()])
     conf["spark.driver.memory"] = config.spark.driver_memory
     conf["spark.sql.shuffle.partitions"] = str(config.spark.shuffle_partitions)
     # Suites and standardisation compile to methods over 8 KB, which the JIT skips by default (3-4x slower).
@@ -113,4 +162,7 @@ def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSessio
             "Fix: run `lakehub doctor` to see what is missing."
         ) from err
     spark.sparkContext.setLogLevel("ERROR")
+    from lakehub.quality_rules.cn_spark import register_functions
+
+    register_functions(spark)
     return spark

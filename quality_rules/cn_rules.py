@@ -14,7 +14,6 @@ from lakehub.quality_rules.cn_spark import (
     mobile_valid,
     resident_id_derived,
     resident_id_valid,
-    uscc_derived,
     uscc_valid,
 )
 from lakehub.quality_rules.column_rules import value_check
@@ -55,10 +54,7 @@ class UsccKwargs(ColumnMapKwargs):
 
 def compile_uscc(kwargs: UsccKwargs, context: CompileContext) -> RowCheck:
     """Invalid credit codes are unexpected."""
-    check = value_check(kwargs.column, uscc_valid(kwargs.column, precomputed=True))
-    return RowCheck(
-        check.unexpected, check.element, check.sample_columns, derived=uscc_derived(kwargs.column)
-    )
+    return value_check(kwargs.column, uscc_valid(kwargs.column))
 
 
 class MobileKwargs(ColumnMapKwargs):

@@ -1,13 +1,20 @@
-"""Spark twins of the cn_codes checks, built from integer arithmetic so a suite stays one cheap pass.
+"""Spark twins of the cn_codes checks: resident IDs and credit codes through lakehub's JVM functions.
 
-A resident ID is parsed to a BIGINT whole (no substring unless it ends in X) and its digits are read with
-exact integer `div`/`%` (17 substring casts cost about four times a minimal pass; `substr`, `translate`
-and per-character `ascii` all allocate and were measured slower); a credit code is read as two base-36
-numbers (`conv`). Spark does not share a sub-expression repeated inside conditional branches, so the
-one-pass engine computes these numbers once per row in a pre-projection (`resident_id_derived`,
-`uscc_derived`) and the checks read them with `precomputed=True`; with `precomputed=False` (Great
-Expectations' conditions) each check is one self-contained expression.
-The tests hold every builder equal to its pure-Python twin.
+GB 11643 and GB 32100 check characters are weighted sums over every character. As Spark SQL they cost
+several times a minimal pass however they are written (17 substring casts about 4x; integer arithmetic on
+the parsed body and base-36 `conv` halves, measured in session 2, still 1.5-2.3 s per rule per 1M rows on
+two cores). Two small Java UDFs in quality_rules/jvm (built into jars/lakehub-udf.jar by
+scripts/install.sh or on first use, registered on every session lakehub builds) read each value once:
+
+- `lakehub_cn_resident_id_facts(id)`: null unless well formed (17 digits, then a digit or X), else
+  (birth date as days since 1970-01-01 + BIRTH_DAY_OFFSET, 0 when not a real date) * 100 + 10 if the check
+  character is right + 1 if the sex digit is odd; birth dates compare with a DATE's `unix_date`. The one-pass engine projects it once per row (`resident_id_derived`) and every resident-ID rule
+  of the suite reads that column (`precomputed=True`); Great Expectations' conditions call it inline.
+- `lakehub_cn_uscc_valid(code)`: charset, GB 11714 organisation check and GB 32100 credit check.
+- `lakehub_cn_mobile_valid(phone)` and `lakehub_cn_admin_code_length(code)` (length of an all-digit code
+  with a province-level prefix, else 0): a regex or a cast per row costs about twice as much.
+
+The tests hold every builder equal to its pure-Python twin in cn_codes.
 """
 
 from __future__ import annotations
@@ -15,23 +22,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from lakehub.quality_rules.cn_codes import (
-    ADMIN_CODE_PROVINCES,
-    ORG_CODE_WEIGHTS,
-    RESIDENT_ID_WEIGHTS,
-    USCC_WEIGHTS,
-)
-
 if TYPE_CHECKING:
-    from pyspark.sql import Column
+    from pyspark.sql import Column, SparkSession
 
-EARLIEST_BIRTH_YMD = 19000101
+EARLIEST_BIRTH = "1900-01-01"
+BIRTH_DAY_OFFSET = 1_000_000
+"""CnResidentIdFacts.DAY_OFFSET: added to the epoch day so every encoded birth day is positive."""
 DERIVED_PREFIX = "__lakehub_"
 """Prefix of the pre-projected helper columns (dropped again by the engine)."""
-USCC_PATTERN_ANY = "^[0-9A-HJ-NPQRTUWXY]{18}$"
-"""18 characters of the GB 32100 charset (the pattern in cn_codes also wants digits in the area code)."""
-_SKIPPED_BASE36 = (18, 24, 28, 31)
-"""Base-36 values of I, O, S, V: letters GB 32100 leaves out of its charset (Z, 35, is last anyway)."""
+RESIDENT_ID_FACTS = "lakehub_cn_resident_id_facts"
+USCC_VALID = "lakehub_cn_uscc_valid"
+MOBILE_VALID = "lakehub_cn_mobile_valid"
+ADMIN_CODE_LENGTH = "lakehub_cn_admin_code_length"
+JVM_FUNCTIONS: dict[str, tuple[str, str]] = {
+    RESIDENT_ID_FACTS: ("lakehub.udf.CnResidentIdFacts", "bigint"),
+    USCC_VALID: ("lakehub.udf.CnUsccValid", "boolean"),
+    MOBILE_VALID: ("lakehub.udf.CnMobileValid", "boolean"),
+    ADMIN_CODE_LENGTH: ("lakehub.udf.CnAdminCodeLength", "int"),
+}
+"""SQL function name -> (Java class in jars/lakehub-udf.jar, return type)."""
+
+
+def register_functions(spark: SparkSession) -> None:
+    """Register the JVM functions the checks call on a session (its jars must include lakehub-udf.jar)."""
+    for name, (class_name, return_type) in JVM_FUNCTIONS.items():
+        spark.udf.registerJavaFunction(name, class_name, return_type)
 
 
 def sql_name(name: str) -> str:
@@ -39,175 +54,75 @@ def sql_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _digit(number: str, position: int, width: int) -> str:
-    """SQL for the digit at 0-based `position` (from the left) of a `width`-digit integer."""
-    power = width - 1 - position
-    return f"({number} % 10)" if power == 0 else f"(({number} div {10**power}) % 10)"
+def facts_column(name: str) -> str:
+    """Name of the pre-projected resident-ID facts of column `name`."""
+    return f"{DERIVED_PREFIX}idfacts_{name}"
 
 
-def _weighted(number: str, weights: tuple[int, ...], width: int) -> str:
-    return " + ".join(f"{_digit(number, i, width)} * {w}" for i, w in enumerate(weights))
-
-
-def id_columns(name: str) -> tuple[str, str, str]:
-    """Names of the pre-projected 18-character number, 17-digit body and check-character value of `name`."""
-    return f"{DERIVED_PREFIX}id18_{name}", f"{DERIVED_PREFIX}id17_{name}", f"{DERIVED_PREFIX}idcheck_{name}"
-
-
-def _id_inline(name: str, number18: str | None = None) -> tuple[str, str, str]:
-    """SQL of (18-character number, 17-digit body, check-character value 0-10) of a resident ID.
-
-    The whole ID is parsed once (no substring) when its last character is a digit; only an ID ending in X
-    (one in eleven) parses its first 17 characters instead.
-    """
-    q = sql_name(name)
-    n18 = number18 or f"try_cast({q} AS BIGINT)"
-    body = f"coalesce({n18} div 10, try_cast(substr({q}, 1, 17) AS BIGINT))"
-    check = f"CASE WHEN {n18} IS NOT NULL THEN {n18} % 10 WHEN endswith({q}, 'X') THEN 10 END"
-    return f"try_cast({q} AS BIGINT)", body, check
-
-
-def _id_parts(name: str, precomputed: bool) -> tuple[str, str, str]:
-    if not precomputed:
-        return _id_inline(name)
-    n18, body, check = id_columns(name)
-    return sql_name(n18), sql_name(body), sql_name(check)
+def _facts(name: str, precomputed: bool) -> str:
+    return sql_name(facts_column(name)) if precomputed else f"{RESIDENT_ID_FACTS}({sql_name(name)})"
 
 
 def resident_id_derived(name: str) -> dict[str, Column]:
-    """The pre-projection `precomputed=True` resident-ID checks read (in order: later ones read earlier ones)."""
+    """The pre-projection `precomputed=True` resident-ID checks read."""
     from pyspark.sql import functions as F
 
-    n18_column = id_columns(name)[0]
-    sql = _id_inline(name, sql_name(n18_column))
-    return {column: F.expr(text) for column, text in zip(id_columns(name), sql, strict=True)}
-
-
-def _id_well_formed_sql(name: str, precomputed: bool) -> str:
-    q = sql_name(name)
-    _, body, check = _id_parts(name, precomputed)
-    # 18 bytes whose first 17 parse to >= 1e16 are 17 digits (a sign, space or point leaves fewer digits);
-    # an area code starting with 0 takes the regex.
-    return (
-        f"(octet_length({q}) = 18 AND ({body} >= 10000000000000000 OR {q} rlike '^0[0-9]{{16}}[0-9X]$')"
-        f" AND {check} IS NOT NULL)"
-    )
+    return {facts_column(name): F.expr(_facts(name, precomputed=False))}
 
 
 def resident_id_well_formed(name: str, *, precomputed: bool = False) -> Column:
     """18 characters: 17 digits, then a digit or X (never null)."""
     from pyspark.sql import functions as F
 
-    return F.coalesce(F.expr(_id_well_formed_sql(name, precomputed)), F.lit(False))
+    return F.expr(f"{_facts(name, precomputed)} IS NOT NULL")
 
 
-def resident_id_birth_ymd(name: str, *, precomputed: bool = False) -> Column:
-    """The birth date in a resident ID as the integer yyyymmdd, null unless it is a real calendar date."""
+def resident_id_birth_day(name: str, *, precomputed: bool = False) -> Column:
+    """The birth date in a resident ID as days since 1970-01-01 (`unix_date`), null unless a real date."""
     from pyspark.sql import functions as F
 
-    ymd = f"(({_id_parts(name, precomputed)[1]} div 1000) % 100000000)"
-    y, m, d = f"({ymd} div 10000)", f"(({ymd} div 100) % 100)", f"({ymd} % 100)"
-    days = (
-        f"CASE WHEN {m} = 2 THEN CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END"
-        f" WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
-    )
-    return F.expr(f"CASE WHEN {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days} THEN {ymd} END")
+    return F.expr(f"nullif({_facts(name, precomputed)} div 100, 0) - {BIRTH_DAY_OFFSET}")
 
 
-def date_ymd(value: Column) -> Column:
-    """A date (or timestamp, or ISO text) as the integer yyyymmdd."""
+def unix_day(value: Column) -> Column:
+    """A date (or timestamp, or ISO text) as days since 1970-01-01."""
     from pyspark.sql import functions as F
 
-    day = F.to_date(value)
-    return F.year(day) * 10000 + F.month(day) * 100 + F.dayofmonth(day)
+    return F.unix_date(F.to_date(value))
 
 
 def resident_id_odd_sequence(name: str, *, precomputed: bool = False) -> Column:
     """Whether the 17th digit (sex) is odd, i.e. the ID is a man's."""
     from pyspark.sql import functions as F
 
-    return F.expr(f"{_id_parts(name, precomputed)[1]} % 2 = 1")
+    return F.expr(f"{_facts(name, precomputed)} % 2 = 1")
 
 
 def resident_id_valid(name: str, reference: Column, *, precomputed: bool = False) -> Column:
     """GB 11643: well formed, birth date real and within 1900-01-01..reference, check character right."""
     from pyspark.sql import functions as F
 
-    _, body, last = _id_parts(name, precomputed)
-    total = _weighted(body, RESIDENT_ID_WEIGHTS, 17)
-    # RESIDENT_ID_CHECK_CHARS[k] is the character of value (12 - k) % 11 (X = 10).
-    check = f"{last} = (12 - ({total}) % 11) % 11"
-    birth = resident_id_birth_ymd(name, precomputed=precomputed)
+    birth = resident_id_birth_day(name, precomputed=precomputed)
     valid = (
-        F.expr(f"{_id_well_formed_sql(name, precomputed)} AND {check}")
-        & (birth >= F.lit(EARLIEST_BIRTH_YMD))
-        & (birth <= date_ymd(reference))
+        F.expr(f"{_facts(name, precomputed)} % 100 >= 10")
+        & (birth >= unix_day(F.lit(EARLIEST_BIRTH)))
+        & (birth <= unix_day(reference))
     )
     return F.coalesce(valid, F.lit(False))
 
 
-def uscc_columns(name: str) -> tuple[str, str]:
-    """Names of the pre-projected base-36 halves (characters 1-9, 10-18) of credit-code column `name`."""
-    return f"{DERIVED_PREFIX}uscc_hi_{name}", f"{DERIVED_PREFIX}uscc_lo_{name}"
-
-
-def _uscc_inline(name: str) -> tuple[str, str]:
-    q = sql_name(name)
-    return (
-        f"cast(conv(substr({q}, 1, 9), 36, 10) AS BIGINT)",
-        f"cast(conv(substr({q}, 10, 9), 36, 10) AS BIGINT)",
-    )
-
-
-def uscc_derived(name: str) -> dict[str, Column]:
-    """The pre-projection a `precomputed=True` credit-code check reads."""
+def uscc_valid(name: str) -> Column:
+    """GB 32100: 18 characters of the code charset, GB 11714 organisation check and credit check right."""
     from pyspark.sql import functions as F
 
-    return {column: F.expr(sql) for column, sql in zip(uscc_columns(name), _uscc_inline(name), strict=True)}
-
-
-def _base36_digit(halves: tuple[str, ...], index: int) -> str:
-    """SQL for the base-36 value (0-9, A=10 .. Z=35) of character `index` (0-based) of an 18-character code."""
-    number, power = halves[index // 9], 8 - index % 9
-    return f"(({number} div {36**power}) % 36)" if power else f"({number} % 36)"
-
-
-def _uscc_value(halves: tuple[str, ...], index: int) -> str:
-    """The GB 32100 value of a character: its base-36 value less the letters I, O, S, V skipped before it."""
-    value = _base36_digit(halves, index)
-    # CASE, not CAST(bool AS INT): the casts made this expression 50x slower in Spark 4.2.
-    skipped = " + ".join(f"CASE WHEN {value} > {letter} THEN 1 ELSE 0 END" for letter in _SKIPPED_BASE36)
-    return f"({value} - ({skipped}))"
-
-
-def uscc_valid(name: str, *, precomputed: bool = False) -> Column:
-    """GB 32100: 18 characters of the code charset, GB 11714 organisation check and credit check right.
-
-    Each half of the code is read as one base-36 number (`conv`), so every character's value is integer
-    arithmetic instead of a substring lookup.
-    """
-    from pyspark.sql import functions as F
-
-    q = sql_name(name)
-    halves = tuple(sql_name(c) for c in uscc_columns(name)) if precomputed else _uscc_inline(name)
-    credit = " + ".join(f"{_uscc_value(halves, i)} * {w}" for i, w in enumerate(USCC_WEIGHTS))
-    org = " + ".join(f"{_base36_digit(halves, 8 + i)} * {w}" for i, w in enumerate(ORG_CODE_WEIGHTS))
-    org_check, char17 = f"(11 - ({org}) % 11)", _base36_digit(halves, 16)
-    return F.expr(
-        f"coalesce({q} rlike '{USCC_PATTERN_ANY}'"
-        f" AND CASE {org_check} WHEN 10 THEN {char17} = 33 WHEN 11 THEN {char17} = 0 ELSE {char17} = {org_check} END"
-        f" AND (31 - ({credit}) % 31) % 31 = {_uscc_value(halves, 17)}, false)"
-    )
+    return F.expr(f"coalesce({USCC_VALID}({sql_name(name)}), false)")
 
 
 def mobile_valid(name: str) -> Column:
-    """11-digit mainland mobile number 1[3-9]xxxxxxxxx (11 characters casting into that range are 11 digits)."""
+    """11-digit mainland mobile number 1[3-9]xxxxxxxxx (never null)."""
     from pyspark.sql import functions as F
 
-    q = sql_name(name)
-    return F.expr(
-        f"coalesce(length({q}) = 11 AND try_cast({q} AS BIGINT) BETWEEN 13000000000 AND 19999999999, false)"
-    )
+    return F.expr(f"coalesce({MOBILE_VALID}({sql_name(name)}), false)")
 
 
 def admin_code_valid(
@@ -223,11 +138,7 @@ def admin_code_valid(
     from pyspark.sql import functions as F
 
     value = F.col(sql_name(name))
-    condition = (
-        F.length(value).isin(*lengths)
-        & value.rlike("^[0-9]+$")
-        & F.substring(value, 1, 2).isin(*sorted(ADMIN_CODE_PROVINCES))
-    )
+    condition = F.expr(f"{ADMIN_CODE_LENGTH}({sql_name(name)})").isin(*lengths)
     if prefixes:
         condition = condition & reduce(lambda a, b: a | b, [F.startswith(value, F.lit(p)) for p in prefixes])
     if value_set is not None:
@@ -262,9 +173,9 @@ def resident_id_birth_date_matches(id_name: str, birth: Column, *, precomputed: 
     """
     from pyspark.sql import functions as F
 
-    encoded = resident_id_birth_ymd(id_name, precomputed=precomputed)
+    encoded = resident_id_birth_day(id_name, precomputed=precomputed)
     well_formed = resident_id_well_formed(id_name, precomputed=precomputed)
-    matches = ~well_formed | encoded.isNull() | (encoded == date_ymd(birth))
+    matches = ~well_formed | encoded.isNull() | (encoded == unix_day(birth))
     return F.coalesce(matches, F.lit(False))
 
 

@@ -2,9 +2,9 @@
 
 Passes over the data: 1 computing every rule (counts and table aggregates); +1 grouped pass when the
 suite has uniqueness rules (one GROUPING SETS aggregation for all of them, joined back by broadcast, in
-the same Spark job); +1 light pass when some rule has unexpected values: per failing rule a limited scan
-of its first failing rows, reading only the columns it needs, for a few masked sample values
-(`samples=False` skips it). Cache the input first if it is expensive to recompute.
+the same Spark job). A few masked sample values per failing rule are recorded during the main pass by a
+JVM SampleCollector (no extra scan; `samples=False` leaves it out). Cache the input first if it is
+expensive to recompute.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from lakehub.quality_rules.errors import DatasetMismatchError, RuleConfigError
 from lakehub.quality_rules.masking import Sensitivity, mask_column
 from lakehub.quality_rules.registry import REGISTRY
 from lakehub.quality_rules.results import RuleResult, SuiteResult
+from lakehub.quality_rules.sampling import collecting
 from lakehub.quality_rules.suite import RuleSpec, Suite
 
 log = logging.getLogger(__name__)
@@ -196,13 +197,18 @@ def _sample_text(check: RowCheck | GroupCheck, masks: Mapping[str, Sensitivity])
     return parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
 
 
-def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
+def _metrics(
+    flagged: DataFrame, compiled: Sequence[CompiledRule], samples: Mapping[int, Column] | None = None
+) -> Row:
     """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
-    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation; samples are
-    fetched afterwards by a light pass over the failing rules only (string aggregates here would force an
-    interpreted sort aggregation several times slower).
+    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation. `samples` maps a
+    rule to its unexpected flag wrapped by a SampleCollector, which records sample texts as the count runs
+    (string aggregates here would force an interpreted sort aggregation several times slower). Spark allows
+    the collector (non-deterministic) in a projection, not inside an aggregate, hence the projection.
     """
+    if samples:
+        flagged = flagged.withColumns({f"_u{i}": marked for i, marked in samples.items()})
     aggregates: list[Column] = [F.count(F.lit(1)).alias("_rows")]
     for i, item in enumerate(compiled):
         if isinstance(item.check, TableCheck):
@@ -213,39 +219,6 @@ def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
                 F.count_if(F.col(f"_u{i}")).alias(f"_nu{i}"),
             ]
     return flagged.agg(*aggregates).collect()[0]
-
-
-def _sample_values(
-    frame: DataFrame,
-    compiled: Sequence[CompiledRule],
-    failing: Sequence[int],
-    duplicates: Sequence[DataFrame],
-    masks: Mapping[str, Sensitivity],
-) -> dict[int, tuple[str, ...]]:
-    """Up to SAMPLE_SIZE distinct masked values among the first SAMPLE_ROWS failing rows of each failing rule.
-
-    One light job: per failing rule, a limited scan of the rows it fails reading only the columns it needs
-    (uniqueness rules read their duplicated keys, already computed); scans stop once enough rows are found.
-    """
-    sets = _group_sets(compiled)
-    parts: list[DataFrame] = []
-    for i in failing:
-        check = compiled[i].check
-        if isinstance(check, TableCheck) or not check.sample_columns:
-            continue
-        if isinstance(check, GroupCheck):
-            rows = duplicates[sets.index(check.group_columns)].where(check.element)
-        else:
-            rows = with_derived(frame, [check]).where(check.unexpected)
-        parts.append(
-            rows.select(F.lit(i).alias("_rule"), _sample_text(check, masks).alias("_text")).limit(SAMPLE_ROWS)
-        )
-    if not parts:
-        return {}
-    found: dict[int, set[str]] = {}
-    for row in reduce(DataFrame.unionAll, parts).collect():
-        found.setdefault(row["_rule"], set()).add(row["_text"])
-    return {i: tuple(sorted(texts)[:SAMPLE_SIZE]) for i, texts in found.items()}
 
 
 def sample_masks(
@@ -328,19 +301,25 @@ def validate(
     compiled = compile_suite(suite, as_of=as_of)
     masks = sample_masks(suite, compiled, sensitivity)
     sets = _group_sets(compiled)
-    # Duplicated keys are cached: the main pass broadcasts them, the sample pass reads them again.
+    # Duplicated keys are cached: built once, broadcast into the main pass.
     duplicates = [keys.cache() for keys in _duplicate_keys(frame, sets)] if sets else []
     try:
-        metrics = _metrics(_flag(frame, compiled, duplicates), compiled)
-        failing = [
-            i
-            for i, item in enumerate(compiled)
-            if not isinstance(item.check, TableCheck) and item.check.sample_columns and metrics[f"_nu{i}"]
-        ]
-        values = _sample_values(frame, compiled, failing, duplicates, masks) if samples and failing else {}
+        flagged = _flag(frame, compiled, duplicates)
+        if samples:
+            with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
+                marked = {
+                    i: collector.mark(F.col(f"_u{i}"), i, _sample_text(item.check, masks))
+                    for i, item in enumerate(compiled)
+                    if not isinstance(item.check, TableCheck) and item.check.sample_columns
+                }
+                metrics = _metrics(flagged, compiled, marked)
+                found = collector.texts()
+        else:
+            metrics, found = _metrics(flagged, compiled), {}
     finally:
         for keys in duplicates:
             keys.unpersist()
+    values = {i: tuple(sorted(set(texts))[:SAMPLE_SIZE]) for i, texts in found.items()}
     facts = TableFacts(
         row_count=int(metrics["_rows"]),
         column_types={
@@ -348,7 +327,7 @@ def validate(
         },
     )
     results = tuple(_result(item, i, metrics, facts, values.get(i, ())) for i, item in enumerate(compiled))
-    passes = 1 + bool(sets) + bool(samples and failing)
+    passes = 1 + bool(sets)
     outcome = SuiteResult(
         suite=suite.suite,
         dataset=suite.dataset,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything lakehub needs: Debian packages it lacks (Java 17, Maven, Chromium, PostgreSQL for tests), the Python
 # dependencies from requirements.lock into ./.venv, lakehub itself (editable), and the Delta Lake
-# jars from Maven Central into ./jars/lib so later runs work offline. Safe to rerun.
+# jars from Maven Central into ./jars/lib so later runs work offline, and builds lakehub's JVM functions
+# (quality_rules/jvm, javac) into ./jars/lakehub-udf.jar. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+# A JDK, not only a JRE: javac builds lakehub's JVM functions (quality_rules/jvm) into jars/lakehub-udf.jar.
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 # Headless Chromium and its WebDriver for the asset-map browser test (tests/test_lineage_map.py).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -30,4 +32,5 @@ if ! ls jars/lib/delta-spark_*.jar >/dev/null 2>&1; then
   echo "fetching Delta Lake jars from Maven Central into jars/lib"
   mvn -q -B -f jars/pom.xml dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
 fi
+.venv/bin/python -c 'from lakehub.pipelines.spark import udf_jar; udf_jar()'
 echo "lakehub installed: $(.venv/bin/lakehub --help >/dev/null && echo ok) (.venv/bin/lakehub)"

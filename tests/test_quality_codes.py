@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 from stdnum.cn import ric
 
 from lakehub.quality_rules.cn_codes import (
+    ADMIN_CODE_PROVINCES,
     is_valid_admin_code,
     is_valid_mobile,
     is_valid_resident_id,
@@ -172,3 +175,63 @@ def test_spark_validators_and_masks_agree_with_python_on_every_example(spark: An
             **{f"mask_{k}": mask_value(value, k) for k in SENSITIVITIES},
         }
         assert {n: row[n] for n in checks} == expected, value
+
+
+@pytest.mark.spark
+def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
+    from lakehub.quality_rules.cn_spark import BIRTH_DAY_OFFSET, RESIDENT_ID_FACTS, resident_id_birth_day
+
+    born = dt.date(1985, 3, 15)
+    man = next(i for i in (make_resident_id("360404", born, s) for s in range(1, 999, 2)) if i[17] == "X")
+    woman = make_resident_id("360404", born, 124)
+    bad_check = woman[:17] + ("0" if woman[17] != "0" else "1")
+    unreal = "36040419850230124"
+    unreal += resident_id_check_digit(unreal)
+    values = [man, woman, bad_check, unreal, man.lower(), woman[:17], "３６" + woman[2:], woman + "0", None]
+    frame = spark.createDataFrame([(v,) for v in values], "v string")
+    facts = [row["f"] for row in frame.selectExpr(f"{RESIDENT_ID_FACTS}(v) AS f").collect()]
+    # (birth epoch day + offset) * 100 + 10 (check right) + 1 (odd sex digit); 0 for an unreal date; null if
+    # malformed
+    day = ((born - dt.date(1970, 1, 1)).days + BIRTH_DAY_OFFSET) * 100
+    assert facts == [day + 11, day + 10, day, 10, None, None, None, None, None]
+    far = spark.createDataFrame([(make_resident_id("360404", d, 1),) for d in EDGE_DAYS], "v string")
+    decoded = far.select(resident_id_birth_day("v").alias("d")).collect()
+    assert [row["d"] for row in decoded] == [(d - dt.date(1970, 1, 1)).days for d in EDGE_DAYS]
+
+
+EDGE_DAYS = [
+    dt.date(1000, 1, 1),
+    dt.date(1600, 2, 29),
+    dt.date(1900, 3, 1),
+    dt.date(1969, 12, 31),
+    dt.date(2000, 2, 29),
+]
+
+
+@pytest.mark.spark
+def test_admin_code_province_table_matches_python_for_every_two_digit_prefix(spark: Any) -> None:
+    from lakehub.quality_rules.cn_spark import admin_code_valid
+
+    codes = [f"{p:02d}0404" for p in range(100)]
+    frame = spark.createDataFrame([(c,) for c in codes], "v string")
+    got = [row["ok"] for row in frame.select(admin_code_valid("v").alias("ok")).collect()]
+    assert got == [is_valid_admin_code(c) for c in codes] and sum(got) == len(ADMIN_CODE_PROVINCES)
+
+
+def test_udf_jar_is_rebuilt_when_a_java_source_is_newer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from lakehub.pipelines import spark as spark_module
+
+    jar = tmp_path / "lakehub-udf.jar"
+    monkeypatch.setattr(spark_module, "UDF_JAR", jar)
+    built = spark_module.udf_jar()
+    names = zipfile.ZipFile(built).namelist()
+    assert "lakehub/udf/CnResidentIdFacts.class" in names and "lakehub/udf/CnUsccValid.class" in names
+    stamp = jar.stat().st_mtime_ns
+    assert spark_module.udf_jar() == built and jar.stat().st_mtime_ns == stamp  # fresh: not rebuilt
+    os.utime(jar, ns=(0, 0))  # older than the sources
+    spark_module.udf_jar()
+    assert jar.stat().st_mtime_ns > 0 and not list(tmp_path.glob(".lakehub-udf.jar.*"))

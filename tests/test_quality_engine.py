@@ -161,7 +161,7 @@ def test_row_rules_count_non_null_elements_and_unexpected_values(
         "phone_when_scored": (4, 1, False),
         "name_length": (5, 1, False),
     }
-    assert result.row_count == 6 and result.data_passes == 3
+    assert result.row_count == 6 and result.data_passes == 2
     assert not result.passed and result.outcome.value == "failed"
 
 

@@ -1,0 +1,42 @@
+package lakehub.udf;
+
+import org.apache.spark.sql.api.java.UDF1;
+
+/**
+ * GB/T 2260 form of an area code: its length when it is ASCII digits starting with a province-level code
+ * (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82), else 0; null stays null. Spark checks the allowed
+ * lengths, prefixes and value sets around it. The pure-Python twin is
+ * lakehub.quality_rules.cn_codes.is_valid_admin_code (ADMIN_CODE_PROVINCES).
+ */
+public final class CnAdminCodeLength implements UDF1<String, Integer> {
+  private static final long serialVersionUID = 1L;
+  private static final boolean[] PROVINCES = new boolean[100];
+
+  static {
+    int[] codes = {
+      11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
+      61, 62, 63, 64, 65, 71, 81, 82
+    };
+    for (int code : codes) {
+      PROVINCES[code] = true;
+    }
+  }
+
+  @Override
+  public Integer call(String value) {
+    if (value == null) {
+      return null;
+    }
+    int length = value.length();
+    if (length < 2) {
+      return 0;
+    }
+    for (int i = 0; i < length; i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return 0;
+      }
+    }
+    return PROVINCES[(value.charAt(0) - '0') * 10 + value.charAt(1) - '0'] ? length : 0;
+  }
+}
