@@ -197,18 +197,13 @@ def _sample_text(check: RowCheck | GroupCheck, masks: Mapping[str, Sensitivity])
     return parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
 
 
-def _metrics(
-    flagged: DataFrame, compiled: Sequence[CompiledRule], samples: Mapping[int, Column] | None = None
-) -> Row:
+def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
     """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
-    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation. `samples` maps a
-    rule to its unexpected flag wrapped by a SampleCollector, which records sample texts as the count runs
-    (string aggregates here would force an interpreted sort aggregation several times slower). Spark allows
-    the collector (non-deterministic) in a projection, not inside an aggregate, hence the projection.
+    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation (string aggregates
+    for samples would force an interpreted sort aggregation several times slower; a SampleCollector
+    records them instead, see `validate`).
     """
-    if samples:
-        flagged = flagged.withColumns({f"_u{i}": marked for i, marked in samples.items()})
     aggregates: list[Column] = [F.count(F.lit(1)).alias("_rows")]
     for i, item in enumerate(compiled):
         if isinstance(item.check, TableCheck):
@@ -306,14 +301,14 @@ def validate(
     try:
         flagged = _flag(frame, compiled, duplicates)
         if samples:
+            texts = {
+                f"_u{i}": _sample_text(item.check, masks)
+                for i, item in enumerate(compiled)
+                if not isinstance(item.check, TableCheck) and item.check.sample_columns
+            }
             with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
-                marked = {
-                    i: collector.mark(F.col(f"_u{i}"), i, _sample_text(item.check, masks))
-                    for i, item in enumerate(compiled)
-                    if not isinstance(item.check, TableCheck) and item.check.sample_columns
-                }
-                metrics = _metrics(flagged, compiled, marked)
-                found = collector.texts()
+                metrics = _metrics(collector.mark(flagged, texts), compiled)
+                found = {int(flag[2:]): rows for flag, rows in collector.texts().items()}
         else:
             metrics, found = _metrics(flagged, compiled), {}
     finally:

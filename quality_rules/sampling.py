@@ -1,9 +1,9 @@
 """Sample failing values gathered while the one-pass aggregation runs (lakehub.udf.SampleCollector).
 
-The engine marks a rule's failing rows as `failed AND (NOT want(rule) OR record(rule, text))`. Both JVM
-functions return true on failing rows, so counts are unchanged; `want` is true for the first `per_rule`
-failing rows of the rule in each task only, so the (masked) text is built for those rows alone, and
-`record` keeps it in a Spark accumulator. Reading them back costs no scan of the data.
+Each row that fails some rule calls the JVM function `wanted()` once: a bit mask of the rules that still
+lack samples in this task. A rule's failing flag `f` becomes `f AND (bit clear OR record(rule, text))`;
+`record` returns true, so counts are unchanged, and keeps the (masked) text in a Spark accumulator. The
+text is built only for wanted rows. Reading the samples back costs no scan of the data.
 
 The functions are registered once per session and reused (new functions would change the suite's
 generated code and cost a recompilation per validation); a lock serialises validations that collect
@@ -13,44 +13,62 @@ samples on the same session, since the collector holds one accumulator at a time
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 PREFIX = "lakehub_samples"
+MAX_RULES = 63
+"""Rules one validation samples (SampleCollector.MAX_RULES: one bit each in a long); later rules get none."""
+WANTED = "__lakehub_wanted"
 _LOCK = threading.Lock()
 _REGISTERED: dict[int, tuple[Any, int]] = {}
 """id(JVM session) -> (JVM collector, rows kept per rule)."""
 
 
 class SampleCollector:
-    """One validation's view of the session's collector: `mark` a failing flag, then read `texts`."""
+    """One validation's view of the session's collector: `mark` the failing flags, then read `texts`."""
 
     def __init__(self, collector: Any, per_rule: int) -> None:
         self._collector = collector
         self.per_rule = per_rule
+        self._flags: list[str] = []
 
-    @staticmethod
-    def mark(failed: Column, rule: int, text: Column) -> Column:
-        """`failed`, recording `text` for the rule's first failing rows (the text is built only for them)."""
+    def mark(self, frame: DataFrame, texts: Mapping[str, Column]) -> DataFrame:
+        """`frame` with each boolean flag column named in `texts` wrapped to record that text for the
+        flag's first true rows (at most MAX_RULES flags; the text is built only for recorded rows)."""
         from pyspark.sql import functions as F
 
-        index = F.lit(rule)
-        wanted = F.call_function(f"{PREFIX}_want", index)
-        return failed & (~wanted | F.call_function(f"{PREFIX}_record", index, text))
+        self._flags = list(texts)[:MAX_RULES]
+        if not self._flags:
+            return frame
+        failed_any = reduce(lambda a, b: a | b, [F.col(flag) for flag in self._flags])
+        frame = frame.withColumn(WANTED, F.when(failed_any, F.call_function(f"{PREFIX}_wanted")))
+        record = f"{PREFIX}_record"
+        return frame.withColumns(
+            {
+                flag: F.col(flag)
+                & (
+                    (F.col(WANTED).bitwiseAND(F.lit(1 << k)) == 0)
+                    | F.call_function(record, F.lit(k), texts[flag])
+                )
+                for k, flag in enumerate(self._flags)
+            }
+        )
 
-    def texts(self) -> dict[int, list[str]]:
-        """Per rule, the texts of its first `per_rule` failing rows in scan order (partition, then row)."""
+    def texts(self) -> dict[str, list[str]]:
+        """Per flag, the texts of its first `per_rule` true rows in scan order (partition, then row)."""
         entries: dict[tuple[int, int, int], str] = {}
         for line in self._collector.collected():
             partition, sequence, rule, text = str(line).split("\t", 3)
             entries[(int(partition), int(sequence), int(rule))] = text
-        found: dict[int, list[str]] = {}
+        found: dict[str, list[str]] = {}
         for (_, _, rule), text in sorted(entries.items()):
-            kept = found.setdefault(rule, [])
+            kept = found.setdefault(self._flags[rule], [])
             if len(kept) < self.per_rule:
                 kept.append(text)
         return found

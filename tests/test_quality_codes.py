@@ -179,7 +179,7 @@ def test_spark_validators_and_masks_agree_with_python_on_every_example(spark: An
 
 @pytest.mark.spark
 def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
-    from lakehub.quality_rules.cn_spark import BIRTH_DAY_OFFSET, RESIDENT_ID_FACTS, resident_id_birth_day
+    from lakehub.quality_rules.cn_spark import BIRTH_DAY_OFFSET, resident_id_birth_day, resident_id_facts
 
     born = dt.date(1985, 3, 15)
     man = next(i for i in (make_resident_id("360404", born, s) for s in range(1, 999, 2)) if i[17] == "X")
@@ -189,7 +189,7 @@ def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
     unreal += resident_id_check_digit(unreal)
     values = [man, woman, bad_check, unreal, man.lower(), woman[:17], "３６" + woman[2:], woman + "0", None]
     frame = spark.createDataFrame([(v,) for v in values], "v string")
-    facts = [row["f"] for row in frame.selectExpr(f"{RESIDENT_ID_FACTS}(v) AS f").collect()]
+    facts = [row["f"] for row in frame.select(resident_id_facts("v").alias("f")).collect()]
     # (birth epoch day + offset) * 100 + 10 (check right) + 1 (odd sex digit); 0 for an unreal date; null if
     # malformed
     day = ((born - dt.date(1970, 1, 1)).days + BIRTH_DAY_OFFSET) * 100

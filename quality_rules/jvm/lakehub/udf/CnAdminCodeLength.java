@@ -8,7 +8,8 @@ import org.apache.spark.sql.api.java.UDF1;
  * lengths, prefixes and value sets around it. The pure-Python twin is
  * lakehub.quality_rules.cn_codes.is_valid_admin_code (ADMIN_CODE_PROVINCES).
  */
-public final class CnAdminCodeLength implements UDF1<String, Integer> {
+/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnAdminCodeLength implements UDF1<byte[], Integer> {
   private static final long serialVersionUID = 1L;
   private static final boolean[] PROVINCES = new boolean[100];
 
@@ -23,20 +24,25 @@ public final class CnAdminCodeLength implements UDF1<String, Integer> {
   }
 
   @Override
-  public Integer call(String value) {
+  public Integer call(byte[] value) {
     if (value == null) {
       return null;
     }
-    int length = value.length();
+    int length = value.length;
     if (length < 2) {
       return 0;
     }
     for (int i = 0; i < length; i++) {
-      char c = value.charAt(i);
+      char c = at(value, i);
       if (c < '0' || c > '9') {
         return 0;
       }
     }
-    return PROVINCES[(value.charAt(0) - '0') * 10 + value.charAt(1) - '0'] ? length : 0;
+    return PROVINCES[(at(value, 0) - '0') * 10 + at(value, 1) - '0'] ? length : 0;
+  }
+
+  /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
+  private static char at(byte[] value, int index) {
+    return (char) (value[index] & 0xFF);
   }
 }

@@ -13,7 +13,8 @@ import org.apache.spark.sql.api.java.UDF1;
  * map 10X98765432) and odd whether the 17th digit (sex) is odd. The pure-Python twin is
  * lakehub.quality_rules.cn_codes; the tests hold both equal.
  */
-public final class CnResidentIdFacts implements UDF1<String, Long> {
+/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnResidentIdFacts implements UDF1<byte[], Long> {
   private static final long serialVersionUID = 1L;
   /** Added to the epoch day so that every encoded day is positive. */
   public static final long DAY_OFFSET = 1_000_000L;
@@ -21,15 +22,15 @@ public final class CnResidentIdFacts implements UDF1<String, Long> {
   private static final int[] WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 
   @Override
-  public Long call(String value) {
-    if (value == null || value.length() != 18) {
+  public Long call(byte[] value) {
+    if (value == null || value.length != 18) {
       return null;
     }
     int sum = 0;
     int ymd = 0;
     int sex = 0;
     for (int i = 0; i < 17; i++) {
-      int digit = value.charAt(i) - '0';
+      int digit = at(value, i) - '0';
       if (digit < 0 || digit > 9) {
         return null;
       }
@@ -39,7 +40,7 @@ public final class CnResidentIdFacts implements UDF1<String, Long> {
       }
       sex = digit;
     }
-    char last = value.charAt(17);
+    char last = at(value, 17);
     int check;
     if (last >= '0' && last <= '9') {
       check = last - '0';
@@ -79,5 +80,10 @@ public final class CnResidentIdFacts implements UDF1<String, Long> {
       days = 31;
     }
     return day <= days;
+  }
+
+  /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
+  private static char at(byte[] value, int index) {
+    return (char) (value[index] & 0xFF);
   }
 }

@@ -7,7 +7,8 @@ import org.apache.spark.sql.api.java.UDF1;
  * without I, O, S, V, Z), the GB 11714 organisation-code check character (17th) and the credit check
  * character (18th) right. Null is false. The pure-Python twin is lakehub.quality_rules.cn_codes.is_valid_uscc.
  */
-public final class CnUsccValid implements UDF1<String, Boolean> {
+/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnUsccValid implements UDF1<byte[], Boolean> {
   private static final long serialVersionUID = 1L;
   private static final String CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   private static final int[] CREDIT_WEIGHTS = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
@@ -27,14 +28,14 @@ public final class CnUsccValid implements UDF1<String, Boolean> {
   }
 
   @Override
-  public Boolean call(String value) {
-    if (value == null || value.length() != 18) {
+  public Boolean call(byte[] value) {
+    if (value == null || value.length != 18) {
       return false;
     }
     int credit = 0;
     int org = 0;
     for (int i = 0; i < 18; i++) {
-      char c = value.charAt(i);
+      char c = at(value, i);
       if (c >= 128 || VALUES[c] < 0) {
         return false;
       }
@@ -47,6 +48,11 @@ public final class CnUsccValid implements UDF1<String, Boolean> {
     }
     int orgCheck = 11 - org % 11;
     int expected17 = orgCheck == 10 ? 'X' - 'A' + 10 : orgCheck == 11 ? 0 : orgCheck;
-    return orgValue(value.charAt(16)) == expected17 && (31 - credit % 31) % 31 == VALUES[value.charAt(17)];
+    return orgValue(at(value, 16)) == expected17 && (31 - credit % 31) % 31 == VALUES[at(value, 17)];
+  }
+
+  /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
+  private static char at(byte[] value, int index) {
+    return (char) (value[index] & 0xFF);
   }
 }

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF0;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -15,11 +15,11 @@ import org.apache.spark.util.CollectionAccumulator;
  * Collects the first sample texts of each rule's failing rows while the one-pass aggregation runs, so
  * samples cost no extra scan of the data.
  *
- * <p>The engine marks a rule's failing rows as {@code failed AND (NOT want(rule) OR record(rule, text))}:
- * both functions return true for rows the rule fails, so counts are unchanged; {@code want} is true only
- * for the first {@code perRule} failing rows of the rule in each task, so the sample text is built for
- * those rows only, and {@code record} adds "partition TAB sequence TAB rule TAB text" to a Spark
- * accumulator. The driver orders the lines by (partition, sequence), which is the scan order, and keeps
+ * <p>Per row that fails some rule the engine calls {@code wanted()} once: a bit mask of the rules
+ * (index < 63) that still lack {@code perRule} samples in this task. It then marks rule i's failing rows
+ * as {@code failed AND (bit i of the mask is 0 OR record(i, text))}: {@code record} returns true, so
+ * counts are unchanged, the sample text is built only for wanted rows, and it adds
+ * "partition TAB sequence TAB rule TAB text" to a Spark accumulator. The driver orders the lines by (partition, sequence), which is the scan order, and keeps
  * the first rows of each rule.
  *
  * <p>Both functions hold this one object; Java serialisation keeps that sharing inside a task, and the
@@ -39,20 +39,24 @@ public final class SampleCollector implements Serializable {
     long task = Long.MIN_VALUE;
     int partition;
     long sequence;
-    int[] counts = new int[64];
+    int[] counts = new int[MAX_RULES];
+    long wanted = -1L >>> 1;
   }
 
   private SampleCollector(int perRule) {
     this.perRule = perRule;
   }
 
-  /** A collector whose functions are registered as {@code <prefix>_want} and {@code <prefix>_record}. */
+  /** Rules a collector can sample (one bit each in the mask {@code wanted()} returns). */
+  public static final int MAX_RULES = 63;
+
+  /** A collector whose functions are registered as {@code <prefix>_wanted} and {@code <prefix>_record}. */
   public static SampleCollector register(SparkSession spark, String prefix, int perRule) {
     SampleCollector collector = new SampleCollector(perRule);
     collector.reset(spark);
-    UDF1<Integer, Boolean> want = collector::want;
+    UDF0<Long> wanted = collector::wanted;
     UDF2<Integer, String, Boolean> record = collector::record;
-    spark.udf().register(prefix + "_want", functions.udf(want, DataTypes.BooleanType).asNondeterministic());
+    spark.udf().register(prefix + "_wanted", functions.udf(wanted, DataTypes.LongType).asNondeterministic());
     spark.udf().register(prefix + "_record", functions.udf(record, DataTypes.BooleanType).asNondeterministic());
     return collector;
   }
@@ -83,24 +87,23 @@ public final class SampleCollector implements Serializable {
       current.partition = task == null ? 0 : task.partitionId();
       current.sequence = 0;
       Arrays.fill(current.counts, 0);
+      current.wanted = -1L >>> 1;
     }
     return current;
   }
 
-  /** Whether the rule still needs samples in this task (its failing rows so far are fewer than perRule). */
-  public Boolean want(Integer rule) {
-    State current = state();
-    if (rule >= current.counts.length) {
-      current.counts = Arrays.copyOf(current.counts, Math.max(rule + 1, current.counts.length * 2));
-    }
-    return current.counts[rule] < perRule;
+  /** Bit i set: rule i still lacks perRule samples in this task. */
+  public Long wanted() {
+    return state().wanted;
   }
 
-  /** Record a failing row's sample text (called only when want(rule) was true); always true. */
+  /** Record a failing row's sample text (called only while the rule is wanted); always true. */
   public Boolean record(Integer rule, String text) {
     State current = state();
     if (current.counts[rule] < perRule) {
-      current.counts[rule]++;
+      if (++current.counts[rule] == perRule) {
+        current.wanted &= ~(1L << rule);
+      }
       current.sequence++;
       found.add(current.partition + "\t" + current.sequence + "\t" + rule + "\t" + text);
     }
