@@ -1,7 +1,7 @@
 """Sample failing values gathered while the one-pass aggregation runs (lakehub.udf.SampleCollector).
 
-Each row that fails some rule calls the JVM function `wanted()` once: a bit mask of the rules that still
-lack samples in this task. A rule's failing flag `f` becomes `f AND (bit clear OR record(rule, text))`;
+Each row that fails some rule calls the JVM function `wanted(g)` once per group g of 63 rules: a bit mask
+of the group's rules that still lack samples in this task. A rule's failing flag `f` becomes `f AND (bit clear OR record(rule, text))`;
 `record` returns true, so counts are unchanged, and keeps the (masked) text in a Spark accumulator. The
 text is built only for wanted rows. Reading the samples back costs no scan of the data.
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 PREFIX = "lakehub_samples"
-MAX_RULES = 63
-"""Rules one validation samples (SampleCollector.MAX_RULES: one bit each in a long); later rules get none."""
+GROUP = 63
+"""Rules per wanted-mask (SampleCollector.GROUP: one bit each in a positive long)."""
 WANTED = "__lakehub_wanted"
 _LOCK = threading.Lock()
 _REGISTERED: dict[int, tuple[Any, int]] = {}
@@ -40,35 +40,34 @@ class SampleCollector:
 
     def mark(self, frame: DataFrame, texts: Mapping[str, Column]) -> DataFrame:
         """`frame` with each boolean flag column named in `texts` wrapped to record that text for the
-        flag's first true rows (at most MAX_RULES flags; the text is built only for recorded rows)."""
+        flag's first true rows (the text is built only for recorded rows)."""
         from pyspark.sql import functions as F
 
-        self._flags = list(texts)[:MAX_RULES]
+        self._flags = list(texts)
         if not self._flags:
             return frame
-        failed_any = reduce(lambda a, b: a | b, [F.col(flag) for flag in self._flags])
-        frame = frame.withColumn(WANTED, F.when(failed_any, F.call_function(f"{PREFIX}_wanted")))
-        record = f"{PREFIX}_record"
-        return frame.withColumns(
-            {
-                flag: F.col(flag)
-                & (
-                    (F.col(WANTED).bitwiseAND(F.lit(1 << k)) == 0)
-                    | F.call_function(record, F.lit(k), texts[flag])
-                )
-                for k, flag in enumerate(self._flags)
-            }
-        )
+        masks = {}
+        for g in range((len(self._flags) + GROUP - 1) // GROUP):
+            group = [F.col(flag) for flag in self._flags[g * GROUP : (g + 1) * GROUP]]
+            failed_any = reduce(lambda a, b: a | b, group)
+            masks[f"{WANTED}{g}"] = F.when(failed_any, F.call_function(f"{PREFIX}_wanted", F.lit(g)))
+        frame = frame.withColumns(masks)
+
+        def marked(k: int, flag: str) -> Column:
+            bit = F.col(f"{WANTED}{k // GROUP}").bitwiseAND(F.lit(1 << (k % GROUP)))
+            return F.col(flag) & ((bit == 0) | F.call_function(f"{PREFIX}_record", F.lit(k), texts[flag]))
+
+        return frame.withColumns({flag: marked(k, flag) for k, flag in enumerate(self._flags)})
 
     def texts(self) -> dict[str, list[str]]:
         """Per flag, the texts of its first `per_rule` true rows in scan order (partition, then row)."""
         entries: dict[tuple[int, int, int], str] = {}
         for line in self._collector.collected():
-            partition, sequence, rule, text = str(line).split("\t", 3)
-            entries[(int(partition), int(sequence), int(rule))] = text
+            partition, sequence, index, text = str(line).split("\t", 3)
+            entries[(int(partition), int(sequence), int(index))] = text
         found: dict[str, list[str]] = {}
-        for (_, _, rule), text in sorted(entries.items()):
-            kept = found.setdefault(self._flags[rule], [])
+        for (_, _, flag), text in sorted(entries.items()):
+            kept = found.setdefault(self._flags[flag], [])
             if len(kept) < self.per_rule:
                 kept.append(text)
         return found

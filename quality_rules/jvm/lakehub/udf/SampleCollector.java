@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF0;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -15,9 +15,9 @@ import org.apache.spark.util.CollectionAccumulator;
  * Collects the first sample texts of each rule's failing rows while the one-pass aggregation runs, so
  * samples cost no extra scan of the data.
  *
- * <p>Per row that fails some rule the engine calls {@code wanted()} once: a bit mask of the rules
- * (index < 63) that still lack {@code perRule} samples in this task. It then marks rule i's failing rows
- * as {@code failed AND (bit i of the mask is 0 OR record(i, text))}: {@code record} returns true, so
+ * <p>Per row that fails some rule the engine calls {@code wanted(g)} once per group g of 63 rules: a bit
+ * mask of the group's rules that still lack {@code perRule} samples in this task. It then marks rule i's
+ * failing rows as {@code failed AND (bit i % 63 of mask i / 63 is 0 OR record(i, text))}: {@code record} returns true, so
  * counts are unchanged, the sample text is built only for wanted rows, and it adds
  * "partition TAB sequence TAB rule TAB text" to a Spark accumulator. The driver orders the lines by (partition, sequence), which is the scan order, and keeps
  * the first rows of each rule.
@@ -39,22 +39,24 @@ public final class SampleCollector implements Serializable {
     long task = Long.MIN_VALUE;
     int partition;
     long sequence;
-    int[] counts = new int[MAX_RULES];
-    long wanted = -1L >>> 1;
+    int[] counts = new int[GROUP];
+    long[] wanted = {ALL};
   }
 
   private SampleCollector(int perRule) {
     this.perRule = perRule;
   }
 
-  /** Rules a collector can sample (one bit each in the mask {@code wanted()} returns). */
-  public static final int MAX_RULES = 63;
+  /** Rules per group: one bit each in the (positive) long {@code wanted(group)} returns. */
+  public static final int GROUP = 63;
+
+  private static final long ALL = -1L >>> 1;
 
   /** A collector whose functions are registered as {@code <prefix>_wanted} and {@code <prefix>_record}. */
   public static SampleCollector register(SparkSession spark, String prefix, int perRule) {
     SampleCollector collector = new SampleCollector(perRule);
     collector.reset(spark);
-    UDF0<Long> wanted = collector::wanted;
+    UDF1<Integer, Long> wanted = collector::wanted;
     UDF2<Integer, String, Boolean> record = collector::record;
     spark.udf().register(prefix + "_wanted", functions.udf(wanted, DataTypes.LongType).asNondeterministic());
     spark.udf().register(prefix + "_record", functions.udf(record, DataTypes.BooleanType).asNondeterministic());
@@ -87,14 +89,21 @@ public final class SampleCollector implements Serializable {
       current.partition = task == null ? 0 : task.partitionId();
       current.sequence = 0;
       Arrays.fill(current.counts, 0);
-      current.wanted = -1L >>> 1;
+      Arrays.fill(current.wanted, ALL);
     }
     return current;
   }
 
-  /** Bit i set: rule i still lacks perRule samples in this task. */
-  public Long wanted() {
-    return state().wanted;
+  /** Bit b set: rule {@code group * 63 + b} still lacks perRule samples in this task. */
+  public Long wanted(Integer group) {
+    State current = state();
+    if (group >= current.wanted.length) {
+      int size = current.wanted.length;
+      current.wanted = Arrays.copyOf(current.wanted, group + 1);
+      Arrays.fill(current.wanted, size, group + 1, ALL);
+      current.counts = Arrays.copyOf(current.counts, (group + 1) * GROUP);
+    }
+    return current.wanted[group];
   }
 
   /** Record a failing row's sample text (called only while the rule is wanted); always true. */
@@ -102,7 +111,7 @@ public final class SampleCollector implements Serializable {
     State current = state();
     if (current.counts[rule] < perRule) {
       if (++current.counts[rule] == perRule) {
-        current.wanted &= ~(1L << rule);
+        current.wanted[rule / GROUP] &= ~(1L << (rule % GROUP));
       }
       current.sequence++;
       found.add(current.partition + "\t" + current.sequence + "\t" + rule + "\t" + text);
