@@ -78,15 +78,26 @@ def test_demo_builds_every_theme_and_business_model(hub: Hub) -> None:
     assert hub.report.passed
 
 
-def test_special_population_alerts_are_exactly_the_manifests_deceased_still_paid_cases(
+def test_special_population_alerts_are_exactly_the_manifests_deceased_and_imprisoned_still_paid_cases(
     spark: Any, hub: Hub
 ) -> None:
-    expected = {d.key for d in hub.manifest.defects if d.kind == "deceased_still_paid"}
-    assert expected
+    kinds = {"deceased_still_paid": "死亡后仍领取", "imprisoned_still_paid": "服刑期间仍领取"}
+    expected = {d.key: kinds[d.kind] for d in hub.manifest.defects if d.kind in kinds}
+    assert set(expected.values()) == set(kinds.values()), "the sample has both kinds"
     alerts = hub.table(spark, "business.special_population_alert").collect()
-    assert {a.payment_id for a in alerts} == expected
+    assert {a.payment_id: a.alert_type for a in alerts} == expected
     assert len(alerts) == len(expected)
-    assert all(a.pay_date > a.death_date and a.alert_type == "死亡后仍发放" for a in alerts)
+    for alert in alerts:
+        assert alert.pay_month == alert.pay_date.strftime("%Y-%m") and alert.amount > 0
+        if alert.alert_type == "死亡后仍领取":
+            assert alert.pay_date > alert.death_date == alert.event_date and alert.custody_id is None
+            assert "户籍死亡注销" in alert.source_departments
+        else:
+            assert alert.death_date is None and alert.custody_start_date == alert.event_date
+            assert alert.custody_start_date <= alert.pay_date and alert.custody_id and alert.facility
+            assert alert.release_date is None or alert.pay_date < alert.release_date
+            assert "在押服刑人员名单" in alert.source_departments
+        assert alert.days_after_event == (alert.pay_date - alert.event_date).days
 
 
 def test_business_tables_mask_classified_columns(spark: Any, hub: Hub) -> None:
@@ -149,7 +160,7 @@ def test_every_model_run_reports_lineage_with_sql_quality_and_parent(hub: Hub) -
     _, run, inputs, outputs, _ = completes["model.business.special_population_alert"]
     assert run.parent is not None and run.parent.job_name == "run.business"
     assert run.sql and "FROM base.assistance_payment a" in run.sql and "ref(" not in run.sql
-    assert {i.name for i in inputs} == {"base.assistance_payment", "base.population"}
+    assert {i.name for i in inputs} == {"base.assistance_payment", "base.population", "base.custody"}
     assert all(i.version is not None for i in inputs)
     (output,) = outputs
     assert output.name == "business.special_population_alert" and output.tier == "business"
