@@ -88,7 +88,9 @@ def assistance_rows(
                     person.town,
                 ]
                 note = None
-                kind = schedule.take(written - 1, _refuse_all if person.paid_after_death or held_paid else None)
+                kind = schedule.take(
+                    written - 1, _refuse_all if person.paid_after_death or held_paid else None
+                )
                 if after_death:
                     detail = f"paid {iso(paid_on)} after death on {person.death_date}"
                     note = DefectNote("pay_date", "deceased_still_paid", detail)

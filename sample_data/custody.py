@@ -33,7 +33,12 @@ _PRISONS: Final = ("江西省洪都监狱", "江西省赣西监狱", "江西省�
 _WOMENS_PRISON: Final = "江西省女子监狱"
 
 CUSTODY_TYPES: Final = ("刑事拘留", "逮捕羁押", "判处有期徒刑", "判处拘役")
-_DAYS: Final = {"刑事拘留": (3, 37), "逮捕羁押": (60, 365), "判处拘役": (30, 180), "判处有期徒刑": (180, 2500)}
+_DAYS: Final = {
+    "刑事拘留": (3, 37),
+    "逮捕羁押": (60, 365),
+    "判处拘役": (30, 180),
+    "判处有期徒刑": (180, 2500),
+}
 """Shortest and longest custody of each type, in days."""
 _LONG_TYPES: Final = ("逮捕羁押", "判处有期徒刑")
 CUSTODY_STATUSES: Final = ("在押", "服刑", "已释放")

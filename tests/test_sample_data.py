@@ -225,7 +225,8 @@ def _check_defect(defect: Defect, row: dict[str, Any], tables: Tables, earlier: 
     elif kind == "imprisoned_still_paid":
         spells = [c for c in tables["custody"] if c["id_number"] == row["id_number"]]
         assert any(
-            _iso(c["custody_start_date"]) <= value and (not c["release_date"] or value < _iso(c["release_date"]))
+            _iso(c["custody_start_date"]) <= value
+            and (not c["release_date"] or value < _iso(c["release_date"]))
             for c in spells
         ), (row, spells)
     elif kind == "closed_before_created":
@@ -333,7 +334,11 @@ def test_clean_custody_people_get_no_payment_while_held_and_are_registered_resid
     tables: Tables, marked: Marked
 ) -> None:
     spells = [
-        (c["id_number"], _iso(c["custody_start_date"]), _iso(c["release_date"]) if c["release_date"] else None)
+        (
+            c["id_number"],
+            _iso(c["custody_start_date"]),
+            _iso(c["release_date"]) if c["release_date"] else None,
+        )
         for c in tables["custody"]
     ]
     assert len(spells) >= 4 and any(release is None for _, _, release in spells)
