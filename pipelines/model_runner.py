@@ -334,6 +334,7 @@ class ModelRunner:
     def _run_model(self, model: ModelSpec, run_id: str, job: JobRun, started: float) -> ModelResult:
         inputs: list[_Input] = []
         try:
+            check_grants(model)
             inputs = [self._input(ref) for ref in model.refs]
             input_io = [self._input_io(i) for i in inputs]
             self.emitter.start(job, input_io)
@@ -710,6 +711,30 @@ class ModelRunner:
             quality=rule_outcomes(quality),
             masked_columns=masked,
         )
+
+
+def check_grants(model: ModelSpec) -> None:
+    """A granted (clear) business column must be read from the base tier, where clear values live: the
+    theme tier only holds masked values and pseudonyms, so a grant on a column drawn from it would
+    publish nothing useful and hide where the clear value really comes from."""
+    if not model.meta.grants:
+        return
+    from lakehub.lineage.column_lineage import derive_sql_lineage
+
+    if model.kind == "sql":
+        lineage = derive_sql_lineage(model.render_sql(), list(model.refs))
+    else:
+        lineage = python_column_lineage(model, {})
+    for column in model.meta.grants:
+        sources = lineage.get(column, ())
+        direct = {s.dataset for s in sources if s.transformation == "DIRECT"}
+        if not direct or any(not d.startswith("base.") for d in direct):
+            found = ", ".join(sorted(direct)) or "no input column"
+            raise ModelSpecError(
+                f"{model.path}: granted column {column} comes from {found}; a clear value must be read "
+                "from the base tier explicitly (e.g. join ref('base.population') on person_key(id_number)). "
+                "Fix: select it from a base dataset, or remove it from grants."
+            )
 
 
 def model_suite(model: ModelSpec) -> Suite | None:

@@ -220,3 +220,25 @@ def test_a_business_table_cannot_be_keyed_on_a_masked_column(tmp_path: Path) -> 
             "SELECT id_number, name FROM ref('base.population')",
             SIDECAR + "unique_key: [id_number]\n",
         )
+
+
+def test_a_granted_business_column_must_be_read_from_base(tmp_path: Path) -> None:
+    from lakehub.pipelines.model_runner import check_grants
+
+    granted = SIDECAR + "grants: [name]\n"
+    from_base = _model(
+        tmp_path,
+        "business",
+        "ok",
+        "SELECT t.id_number, b.name FROM ref('theme.person_profile') t "
+        "JOIN ref('base.population') b ON t.person_key = person_key(b.id_number)",
+        granted,
+    )
+    check_grants(from_base)
+    from_theme = _model(
+        tmp_path, "business", "bad", "SELECT id_number, name FROM ref('theme.person_profile')", granted
+    )
+    with pytest.raises(
+        ModelSpecError, match=r"granted column name comes from theme\.person_profile.*base tier"
+    ):
+        check_grants(from_theme)
