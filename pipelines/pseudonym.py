@@ -64,13 +64,17 @@ def pseudonym_key(config: LakehubConfig) -> bytes:
     if path.is_file():
         return _read_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(handle, "w", encoding="ascii") as out:
         out.write(secrets.token_hex(_KEY_BYTES) + "\n")
-    log.info("generated a new pseudonym key in %s", path)
+    try:
+        os.link(draft, path)  # atomic and exclusive: concurrent first runs all end up with one key
+        log.info("generated a new pseudonym key in %s", path)
+    except FileExistsError:
+        log.debug("another run created the pseudonym key first")
+    finally:
+        draft.unlink()
     return _read_key(path)
 
 
