@@ -34,7 +34,8 @@ from lakehub.lineage.report import RecordingEmitter
 from lakehub.pipelines import jobs
 from lakehub.pipelines.config import LakehubConfig, SparkSettings
 from lakehub.pipelines.dag import topological_order
-from lakehub.pipelines.model_runner import _python_builder
+from lakehub.pipelines.model_runner import _python_builder, mask_frame
+from lakehub.pipelines.pseudonym import pseudonym_key, register_pseudonym_function
 from lakehub.pipelines.sources import SourceSpec, load_sources
 from lakehub.pipelines.spark import build_spark
 from lakehub.sample_data import generate_sample
@@ -123,6 +124,8 @@ def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
         )
     landed = time.perf_counter()
     models = jobs.registered_models(config)
+    key = pseudonym_key(config)
+    register_pseudonym_function(spark, key)  # models join base to theme with person_key()
     for name in topological_order(models):
         model = models[name]
         frames = {
@@ -136,6 +139,7 @@ def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
             result = spark.sql(model.render_sql(views))
         else:
             result = _python_builder(model)(frames)
+        result = mask_frame(result, dict.fromkeys(model.pseudonym_columns, "pseudonym"), key)
         result.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
             str(root / name.replace(".", "/"))
         )

@@ -26,7 +26,7 @@ def generate(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Write the eight departmental sources with injected defects and manifest.json."""
+    """Write the nine departmental sources with injected defects and manifest.json."""
     from lakehub.sample_data import generate_sample
 
     chosen = [s.strip() for s in sources.split(",")] if sources else None

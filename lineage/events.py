@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -232,8 +233,10 @@ class EventBuilder:
     ) -> OutputDataset:
         name = self.dataset_name(io)
         facets = self._dataset_facets(io)
-        lineage = dict(io.column_lineage) or (
-            derive_sql_lineage(run.sql, [i.name for i in inputs]) if run.sql else {}
+        lineage = _flag_masking(
+            dict(io.column_lineage)
+            or (derive_sql_lineage(run.sql, [i.name for i in inputs]) if run.sql else {}),
+            io.masked_columns,
         )
         if lineage:
             facets["columnLineage"] = _column_lineage(lineage, names, self.namespace)
@@ -303,6 +306,31 @@ def _field_dataset(source: FieldSource, names: Mapping[str, DatasetName], namesp
         return dataset_name_for_location(source.dataset)
     log.debug("column source %s is not among the job's datasets; naming it in %s", source.dataset, namespace)
     return dataset_name_for_table(namespace, source.dataset)
+
+
+def _flag_masking(
+    lineage: Mapping[str, tuple[FieldSource, ...]], masked: Mapping[str, str]
+) -> dict[str, tuple[FieldSource, ...]]:
+    """Mark the sources of masked or pseudonymised output columns (``masking`` true, a TRANSFORMATION)."""
+    flagged: dict[str, tuple[FieldSource, ...]] = {}
+    for column, sources in lineage.items():
+        how = masked.get(column)
+        if how is None:
+            flagged[column] = sources
+            continue
+        note = "keyed pseudonym (HMAC-SHA256)" if how == "pseudonym" else f"masked as {how}"
+        flagged[column] = tuple(
+            replace(
+                source,
+                masking=True,
+                subtype="TRANSFORMATION" if source.subtype == "IDENTITY" else source.subtype,
+                description=f"{source.description}; {note}" if source.description else note,
+            )
+            if source.transformation == "DIRECT"
+            else source
+            for source in sources
+        )
+    return flagged
 
 
 def _column_lineage(

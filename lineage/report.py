@@ -87,6 +87,9 @@ class DatasetIO:
     """Nulls per column, where the job measured them (DataQualityMetrics facet)."""
     rows_written: int | None = None
     """Rows this run wrote (OutputStatistics facet); ``row_count`` is the table's size after it."""
+    masked_columns: Mapping[str, str] = field(default_factory=dict)
+    """Output column → how it was protected on the way out (``resident_id``/``phone``/``name``/``address``
+    masking or ``pseudonym``); its column lineage is flagged ``masking`` (outputs only)."""
 
 
 @dataclass(frozen=True, slots=True)

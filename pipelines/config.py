@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from lakehub.pipelines.errors import ConfigError, first_problem
 
@@ -22,6 +22,7 @@ ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "LAKEHUB_SPARK_MASTER": ("spark", "master"),
     "LAKEHUB_SPARK_DRIVER_MEMORY": ("spark", "driver_memory"),
     "LAKEHUB_JARS_DIR": ("spark", "jars_dir"),
+    "LAKEHUB_PSEUDONYM_SECRET": ("pseudonym_secret",),
 }
 
 
@@ -87,6 +88,9 @@ class LakehubConfig(_Frozen):
     """Where departments drop their files (source specs glob inside it)."""
     sources_dir: str | None = None
     """Extra folder of source spec YAML files, added to (and overriding) the built-in ones."""
+    pseudonym_secret: SecretStr | None = Field(default=None, min_length=16)
+    """Hub secret keying the pseudonymous join keys of the theme tier (person_key); default: a random
+    key generated once and kept in <warehouse>/_secrets/pseudonym.key. Never logged or printed."""
     landing_parallelism: int = Field(default=2, ge=1, le=16)
     """How many sources `lakehub run`/`demo` land at once (they share one SparkSession)."""
     spark: SparkSettings = Field(default_factory=SparkSettings)
@@ -178,7 +182,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
 CONFIG_TEMPLATE = """\
 # lakehub configuration. Every setting is optional; environment variables override them:
 # LAKEHUB_WAREHOUSE, LAKEHUB_CATALOG_URL, LAKEHUB_LANDING_DIR, LAKEHUB_SOURCES_DIR,
-# LAKEHUB_SPARK_MASTER, LAKEHUB_SPARK_DRIVER_MEMORY, LAKEHUB_JARS_DIR.
+# LAKEHUB_SPARK_MASTER, LAKEHUB_SPARK_DRIVER_MEMORY, LAKEHUB_JARS_DIR, LAKEHUB_PSEUDONYM_SECRET.
 
 # Root of the Delta lakehouse (<warehouse>/<tier>/<name>); any Hadoop-compatible URI works.
 warehouse = "./lakehouse"
@@ -194,6 +198,11 @@ landing_parallelism = 2
 
 # Extra source specs (YAML), added to the built-in departmental sources.
 # sources_dir = "./sources"
+
+# Secret (at least 16 characters) keying the theme tier's pseudonymous person_key. Prefer the
+# LAKEHUB_PSEUDONYM_SECRET environment variable; by default a random key is generated once and kept
+# in <warehouse>/_secrets/pseudonym.key (back it up: a new key gives every person a new key).
+# pseudonym_secret = "..."
 
 [spark]
 master = "local[*]"          # or spark://host:7077, yarn, k8s://...

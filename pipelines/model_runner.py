@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.dag import descendants
 from lakehub.pipelines.landing_lineage import PipelineLineage
 from lakehub.pipelines.model_specs import ModelSpec, ModelSpecError
+from lakehub.pipelines.pseudonym import SQL_FUNCTION, pseudonym_key, register_pseudonym_function
 from lakehub.pipelines.validation import rule_outcomes
 from lakehub.quality_rules.recording import record_suite_result
 
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 ModelProgress = Callable[[str, str, int, int], None]
 """progress(phase, model, done, total); phase is 'model'."""
 WATERMARK_LOOKBACK = 1000
+_PSEUDONYM_CALL = re.compile(rf"\b{SQL_FUNCTION}\s*\(")
 """How many recent model runs are searched for a model's last input versions."""
 
 
@@ -142,10 +145,16 @@ class _Written:
     operation: str = "WRITE"
 
 
-def code_fingerprint(model: ModelSpec) -> str:
-    """Hash of the model's code and sidecar: a change forces a full rebuild."""
-    text = model.code + "\n" + model.meta.model_dump_json()
+def code_fingerprint(model: ModelSpec, key_id: str = "") -> str:
+    """Hash of the model's code and sidecar (and the pseudonym key's id for models that use the key):
+    a change forces a full rebuild."""
+    text = model.code + "\n" + model.meta.model_dump_json() + ("\n" + key_id if key_id else "")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def uses_pseudonyms(model: ModelSpec) -> bool:
+    """Whether a model writes pseudonym columns or calls the SQL function person_key()."""
+    return bool(model.pseudonym_columns) or bool(_PSEUDONYM_CALL.search(model.code))
 
 
 class ModelRunner:
@@ -166,14 +175,32 @@ class ModelRunner:
         self._spark_factory = spark if callable(spark) else None
         self.emitter = emitter
         self.full_refresh = full_refresh
+        self._key: bytes | None = None
+        self._function_ready = False
 
     @property
     def spark(self) -> SparkSession:
-        """The SparkSession, started on first use."""
+        """The SparkSession, started on first use, with the SQL function person_key() defined."""
         if self._spark is None:
             assert self._spark_factory is not None
             self._spark = self._spark_factory()
+        if not self._function_ready:
+            register_pseudonym_function(self._spark, self.key)
+            self._function_ready = True
         return self._spark
+
+    @property
+    def key(self) -> bytes:
+        """The hub's pseudonym key (config secret or the warehouse's generated key); never logged."""
+        if self._key is None:
+            self._key = pseudonym_key(self.config)
+        return self._key
+
+    def fingerprint(self, model: ModelSpec) -> str:
+        """The model's code fingerprint, including the key's id when the model uses pseudonyms."""
+        from lakehub.quality_rules.masking import key_id
+
+        return code_fingerprint(model, key_id(self.key) if uses_pseudonyms(model) else "")
 
     # ---------------------------------------------------------------- the run
     def run(
@@ -256,7 +283,7 @@ class ModelRunner:
     ) -> ModelResult | None:
         """Before Spark has started: unchanged when the catalog's input versions equal the last run's."""
         last = self._last_run(model)
-        if last is None or last.get("code") != code_fingerprint(model):
+        if last is None or last.get("code") != self.fingerprint(model):
             return None
         try:
             records = {ref: self.store.get_dataset(ref) for ref in model.refs}
@@ -285,7 +312,7 @@ class ModelRunner:
             RunStatus.SKIPPED,
             details={
                 "input_versions": versions,
-                "code": code_fingerprint(model),
+                "code": self.fingerprint(model),
                 "mode": None,
                 "reason": reason,
             },
@@ -307,6 +334,7 @@ class ModelRunner:
     def _run_model(self, model: ModelSpec, run_id: str, job: JobRun, started: float) -> ModelResult:
         inputs: list[_Input] = []
         try:
+            check_grants(model)
             inputs = [self._input(ref) for ref in model.refs]
             input_io = [self._input_io(i) for i in inputs]
             self.emitter.start(job, input_io)
@@ -316,7 +344,7 @@ class ModelRunner:
             versions = {i.name: i.version for i in inputs}
             details: dict[str, Any] = {
                 "input_versions": versions,
-                "code": code_fingerprint(model),
+                "code": self.fingerprint(model),
                 "mode": plan.mode,
                 "reason": plan.reason,
             }
@@ -403,7 +431,7 @@ class ModelRunner:
         last = self._last_run(model)
         if last is None:
             return _Plan("full", "no previous run recorded")
-        if last.get("code") != code_fingerprint(model):
+        if last.get("code") != self.fingerprint(model):
             return _Plan("full", "model code or sidecar changed")
         before: Mapping[str, int] = last["input_versions"]
         changed = {i.name: (before.get(i.name), i.version) for i in inputs if before.get(i.name) != i.version}
@@ -456,7 +484,7 @@ class ModelRunner:
                 f"(missing: {', '.join(missing) or 'none'}; undeclared: {', '.join(extra) or 'none'}). "
                 "Fix: declare every output column in the .yml, in any order."
             )
-        return mask_frame(result.select(*declared), model.masked_columns())
+        return mask_frame(result.select(*declared), model.masked_columns(), self.key)
 
     def _write(self, model: ModelSpec, inputs: Sequence[_Input], plan: _Plan) -> _Written:
         location = self.location(model.full_name)
@@ -515,8 +543,14 @@ class ModelRunner:
             affected = keys.count()
             fresh = self.build(model, self._frames(model, inputs, keys))
             columns = model.column_names
+            # Inputs are filtered on their own key values; the output key may be their pseudonym.
+            targets = (
+                mask_frame(keys.select("_key"), {"_key": model.masked_columns()[key]}, self.key)
+                if (key in model.masked_columns())
+                else keys.select("_key")
+            )
             source = (
-                keys.join(fresh, keys["_key"] == fresh[key].cast("string"), "left")
+                targets.join(fresh, targets["_key"] == fresh[key].cast("string"), "left")
                 .select("_key", *(fresh[c] for c in columns), fresh[key].isNull().alias("_gone"))
                 .persist(StorageLevel.MEMORY_AND_DISK)
             )
@@ -609,7 +643,7 @@ class ModelRunner:
                     name=c.name,
                     data_type=types.get(c.name, "string"),
                     title=c.title,
-                    description=(c.description + ("（已脱敏）" if c.name in masked else "")).strip(),
+                    description=(c.description + _protection_note(masked.get(c.name))).strip(),
                     sensitivity=c.classification,
                     security_level=c.security_level,
                     nullable=c.name not in model.meta.unique_key,
@@ -675,7 +709,32 @@ class ModelRunner:
             description=model.meta.description,
             column_lineage=python_column_lineage(model, masked) if model.kind == "python" else {},
             quality=rule_outcomes(quality),
+            masked_columns=masked,
         )
+
+
+def check_grants(model: ModelSpec) -> None:
+    """A granted (clear) business column must be read from the base tier, where clear values live: the
+    theme tier only holds masked values and pseudonyms, so a grant on a column drawn from it would
+    publish nothing useful and hide where the clear value really comes from."""
+    if not model.meta.grants:
+        return
+    from lakehub.lineage.column_lineage import derive_sql_lineage
+
+    if model.kind == "sql":
+        lineage = derive_sql_lineage(model.render_sql(), list(model.refs))
+    else:
+        lineage = python_column_lineage(model, {})
+    for column in model.meta.grants:
+        sources = lineage.get(column, ())
+        direct = {s.dataset for s in sources if s.transformation == "DIRECT"}
+        if not direct or any(not d.startswith("base.") for d in direct):
+            found = ", ".join(sorted(direct)) or "no input column"
+            raise ModelSpecError(
+                f"{model.path}: granted column {column} comes from {found}; a clear value must be read "
+                "from the base tier explicitly (e.g. join ref('base.population') on person_key(id_number)). "
+                "Fix: select it from a base dataset, or remove it from grants."
+            )
 
 
 def model_suite(model: ModelSpec) -> Suite | None:
@@ -706,6 +765,13 @@ def _pyspark_version() -> str | None:
         return None
 
 
+def _protection_note(how: str | None) -> str:
+    """What the catalog says about a protected column."""
+    if how is None:
+        return ""
+    return "（假名化：主题库统一假名键，不可还原）" if how == "pseudonym" else "（已脱敏）"
+
+
 def _assign(columns: Sequence[str]) -> dict[str, str | Column]:
     return {f"`{c}`": f"s.`{c}`" for c in columns}
 
@@ -716,20 +782,24 @@ def _error_text(err: Exception) -> str:
     return f"{type(err).__name__}: {text[:400]}" if text else type(err).__name__
 
 
-def mask_frame(frame: DataFrame, masks: Mapping[str, str]) -> DataFrame:
-    """Replace each classified column with its masked form (quality_rules.masking), keeping order."""
+def mask_frame(frame: DataFrame, masks: Mapping[str, str], key: bytes | None = None) -> DataFrame:
+    """Replace each classified column with its masked form, or its keyed pseudonym when its protection
+    is ``pseudonym`` (quality_rules.masking), keeping order."""
     if not masks:
         return frame
     from pyspark.sql import functions as F
 
-    from lakehub.quality_rules.masking import mask_column
+    from lakehub.quality_rules.masking import PSEUDONYM, mask_column, pseudonym_column
 
-    return frame.select(
-        *(
-            mask_column(F.col(c).cast("string"), masks[c]).alias(c) if c in masks else F.col(c)  # type: ignore[arg-type]  # masks values are Sensitivity names from the sidecar
-            for c in frame.columns
-        )
-    )
+    def protect(column: str) -> Column:
+        how = masks[column]
+        if how == PSEUDONYM:
+            if key is None:
+                raise ModelSpecError(f"Column {column} is a pseudonym but no pseudonym key was given.")
+            return pseudonym_column(column, key).alias(column)
+        return mask_column(F.col(column).cast("string"), how).alias(column)  # type: ignore[arg-type]  # masks values are Sensitivity names from the sidecar
+
+    return frame.select(*(protect(c) if c in masks else F.col(c) for c in frame.columns))
 
 
 def _python_builder(model: ModelSpec) -> Callable[[Mapping[str, DataFrame]], DataFrame]:

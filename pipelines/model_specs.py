@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lakehub.pipelines.errors import PipelineError, first_problem
+from lakehub.quality_rules.masking import PSEUDONYM
 
 ModelTier = Literal["theme", "business"]
 MODEL_TIERS: tuple[str, ...] = ("theme", "business")
@@ -47,8 +48,20 @@ class ModelColumn(_Frozen):
     title: str
     description: str = ""
     classification: Sensitivity | None = None
-    """Personal-data kind; business tables mask it unless the column is granted."""
+    """Personal-data kind; theme and business tables mask it (business: unless the column is granted)."""
+    pseudonym: bool = False
+    """Replace the (classified) value with the hub's keyed pseudonym instead of masking it: a join key
+    that is stable across runs and tables but reveals nothing (``person_key``)."""
     security_level: SecurityLevel | None = None
+
+    @model_validator(mode="after")
+    def _pseudonym_needs_classification(self) -> ModelColumn:
+        if self.pseudonym and self.classification is None:
+            raise ValueError(
+                f"column '{self.name}' is a pseudonym but has no classification; "
+                "add the classification of the identifier it replaces (e.g. resident_id)"
+            )
+        return self
 
 
 class _Sidecar(_Frozen):
@@ -69,7 +82,7 @@ class _Sidecar(_Frozen):
     """Function of a Python model's module that builds the output."""
     columns: tuple[ModelColumn, ...] = Field(min_length=1)
     grants: tuple[str, ...] = ()
-    """Business-tier columns explicitly granted unmasked."""
+    """Business-tier columns explicitly granted unmasked (read them from base: theme holds no clear values)."""
     sharing_class: str = "有条件共享"
     security_level: SecurityLevel = "重要数据"
 
@@ -124,14 +137,19 @@ class ModelSpec(_Frozen):
         return REF.sub(lambda m: (names or {}).get(m.group(1), m.group(1)), self.code)
 
     def masked_columns(self) -> dict[str, str]:
-        """Business tier: column → classification for every classified column not granted."""
-        if self.tier != "business":
-            return {}
+        """Column → protection for every classified column not granted: its classification (masked with
+        quality_rules.masking) or ``pseudonym`` (replaced by the keyed pseudonym). Theme and business
+        tiers alike: no clear identifier leaves the base tier unless a business model grants it."""
         return {
-            c.name: c.classification
+            c.name: PSEUDONYM if c.pseudonym else c.classification
             for c in self.meta.columns
             if c.classification is not None and c.name not in self.meta.grants
         }
+
+    @property
+    def pseudonym_columns(self) -> tuple[str, ...]:
+        """Columns replaced by the keyed pseudonym."""
+        return tuple(c for c, how in self.masked_columns().items() if how == PSEUDONYM)
 
 
 def parse_refs(sql: str) -> tuple[str, ...]:
@@ -205,11 +223,20 @@ def load_model(code_path: Path, tier: str) -> ModelSpec:
         refs=refs,
         meta=meta,
     )
-    masked_keys = [c for c in meta.unique_key if c in model.masked_columns()]
+    if tier == "theme" and meta.grants:
+        raise ModelSpecError(
+            f"{sidecar}: grants ({', '.join(meta.grants)}) are for business models; the theme tier never holds "
+            "clear identifiers. Fix: remove grants, and grant the column in the business model that needs "
+            "it, reading it from base there."
+        )
+    masked = model.masked_columns()
+    masked_keys = [c for c in meta.unique_key if masked.get(c, PSEUDONYM) != PSEUDONYM]
     if masked_keys:
         raise ModelSpecError(
-            f"{sidecar}: unique_key {', '.join(masked_keys)} is masked in the business tier, and masked values "
-            "are not unique. Fix: key the table on an unmasked column, or list the column under grants."
+            f"{sidecar}: unique_key {', '.join(masked_keys)} is masked in the {tier} tier, and masked values "
+            "are not unique. Fix: key the table on a pseudonym column (`pseudonym: true`, e.g. person_key) "
+            "or an unclassified column"
+            + (", or list the column under grants." if tier == "business" else ".")
         )
     return model
 

@@ -2,12 +2,22 @@
 
 Resident ID `360404********123X` (first 6 and last 4 kept), phone `138****5678` (first 3 and last 4),
 name `张*` (first character), address: first 6 characters then `****`. Short values become all `*`.
+
+A pseudonym replaces an identifier with HMAC-SHA256 under the hub's secret key (64 hex characters) of
+its standardised form (trimmed, upper case): the same person always gets the same key, so tables join on
+it, and nobody without the key can recompute or reverse it. Like masking it is idempotent: a value that
+already is a pseudonym passes unchanged, so a business model can carry the theme tier's key. The Spark
+form is one SQL expression (`pseudonym_sql`), so models can also call it as the SQL function
+`person_key(...)`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -15,6 +25,13 @@ if TYPE_CHECKING:
 Sensitivity = Literal["resident_id", "phone", "name", "address"]
 SENSITIVITIES: tuple[str, ...] = get_args(Sensitivity)
 ADDRESS_KEPT = 6
+PSEUDONYM: Final = "pseudonym"
+"""Protection of a column replaced by its keyed pseudonym instead of its masked form."""
+Protection = Literal["resident_id", "phone", "name", "address", "pseudonym"]
+"""How a column leaves the base tier: masked by its sensitivity, or pseudonymised."""
+_HMAC_BLOCK: Final = 64
+PSEUDONYM_PATTERN: Final = "^[0-9a-f]{64}$"
+"""What a pseudonym looks like (lowercase hex of 32 bytes); no resident ID or phone number does."""
 
 
 def _keep_ends(value: str, head: int, tail: int) -> str:
@@ -87,3 +104,42 @@ def mask_column(value: Column, sensitivity: Sensitivity | None) -> Column:
     return F.when(
         F.length(value) > ADDRESS_KEPT, F.concat(F.substring(value, 1, ADDRESS_KEPT), F.lit("****"))
     ).otherwise(F.repeat(F.lit("*"), F.length(value)))
+
+
+def _hmac_key(key: bytes) -> bytes:
+    """The key as HMAC uses it: hashed when longer than a block, zero-padded to a block."""
+    if not key:
+        raise ValueError("the pseudonym key is empty")
+    if len(key) > _HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    return key.ljust(_HMAC_BLOCK, b"\0")
+
+
+def pseudonymise(value: str | None, key: bytes) -> str | None:
+    """HMAC-SHA256 (hex) of the trimmed, upper-cased value under key; None stays None."""
+    if value is None or re.fullmatch(PSEUDONYM_PATTERN, value):
+        return value
+    return hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def pseudonym_sql(expression: str, key: bytes) -> str:
+    """Spark SQL computing `pseudonymise(expression, key)` (HMAC-SHA256 from sha2, unhex and concat)."""
+    padded = _hmac_key(key)
+    inner = bytes(b ^ 0x36 for b in padded).hex()
+    outer = bytes(b ^ 0x5C for b in padded).hex()
+    text = f"CAST({expression} AS STRING)"
+    value = f"CAST(upper(trim({text})) AS BINARY)"
+    digest = f"sha2(concat(unhex('{outer}'), unhex(sha2(concat(unhex('{inner}'), {value}), 256))), 256)"
+    return f"CASE WHEN {text} RLIKE '{PSEUDONYM_PATTERN}' THEN {text} ELSE {digest} END"
+
+
+def pseudonym_column(name: str, key: bytes) -> Column:
+    """Spark expression pseudonymising the named column exactly like `pseudonymise`."""
+    from pyspark.sql import functions as F
+
+    return F.expr(pseudonym_sql(f"`{name}`", key))
+
+
+def key_id(key: bytes) -> str:
+    """A short public identifier of a key (changes when the key does, reveals nothing about it)."""
+    return hmac.new(key, b"lakehub pseudonym key id", hashlib.sha256).hexdigest()[:12]

@@ -7,6 +7,7 @@ from datetime import date
 from random import Random
 from typing import Final
 
+from .custody import CustodyPlan
 from .dates import PAY_YEAR, DateFormat, iso
 from .defects import DefectNote, DefectSchedule, date_note, wan_yuan, yuan
 from .people import Person
@@ -41,34 +42,41 @@ def _program(person: Person, rng: Random) -> tuple[str, int]:
 
 
 def _refuse_all(kind: str) -> bool:
-    """Refuse every planned defect (rows of residents paid after death stay otherwise clean)."""
+    """Refuse every planned defect (rows of residents paid after death or in custody stay otherwise clean)."""
     return False
 
 
 def assistance_rows(
-    population: Population, target_rows: int
+    population: Population, target_rows: int, custody: CustodyPlan
 ) -> Iterator[tuple[list[Row], list[tuple[int, DefectNote]]]]:
-    """Yield the payment file, one population block at a time."""
+    """Yield the payment file, one population block at a time; nobody is paid while in custody
+    except the imprisoned_still_paid cases."""
     enrol = min(1.0, target_rows / (REFERABLE_SHARE * population.scale * MEAN_MONTHS))
     schedule = DefectSchedule(population.seed, "assistance_payment", WEIGHTS)
     written = 0
     for block, people in enumerate(population.blocks()):
         rng = Random(f"{population.seed}:assistance_payment:{block}")
+        spells = custody.spells(block)
         rows: list[Row] = []
         notes: list[tuple[int, DefectNote]] = []
-        for person in people:
-            if not person.referable or not (person.paid_after_death or rng.random() < enrol):
+        for position, person in enumerate(people):
+            spell = spells.get(position)
+            held_paid = spell is not None and spell.paid
+            if not person.referable or not (person.paid_after_death or held_paid or rng.random() < enrol):
                 continue
             program, amount = _program(person, rng)
-            first_month = 1 if person.paid_after_death else 1 + int(rng.random() * 10)
+            first_month = 1 if person.paid_after_death or held_paid else 1 + int(rng.random() * 10)
             day = 5 + int(rng.random() * 16)
-            extra = 1 + (rng.random() < EXTRA_PAYMENT_SHARE) if person.paid_after_death else 0
+            extra = 1 + (rng.random() < EXTRA_PAYMENT_SHARE) if person.paid_after_death or held_paid else 0
             for month in range(first_month, 13):
                 paid_on = date(PAY_YEAR, month, day).toordinal()
                 after_death = bool(person.death) and paid_on > person.death
-                if after_death and extra == 0:
+                in_custody = spell is not None and spell.holds(paid_on)
+                if (after_death or in_custody) and extra == 0:
+                    if in_custody and not held_paid:
+                        continue
                     break
-                extra -= after_death
+                extra -= after_death or in_custody
                 written += 1
                 row: Row = [
                     f"MZ{PAY_YEAR}{month:02d}{written:08d}",
@@ -80,10 +88,15 @@ def assistance_rows(
                     person.town,
                 ]
                 note = None
-                kind = schedule.take(written - 1, _refuse_all if person.paid_after_death else None)
+                kind = schedule.take(
+                    written - 1, _refuse_all if person.paid_after_death or held_paid else None
+                )
                 if after_death:
                     detail = f"paid {iso(paid_on)} after death on {person.death_date}"
                     note = DefectNote("pay_date", "deceased_still_paid", detail)
+                elif in_custody and spell is not None:
+                    detail = f"paid {iso(paid_on)} in custody since {iso(spell.start)} ({spell.facility})"
+                    note = DefectNote("pay_date", "imprisoned_still_paid", detail)
                 elif kind == "amount_in_wan":
                     row[4] = wan_yuan(amount)
                     note = DefectNote("amount", kind, f"{row[4]} = {yuan(amount)} 元", yuan(amount))

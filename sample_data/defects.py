@@ -28,6 +28,7 @@ DEFECT_KINDS: Final = (
     "amount_in_wan",
     "mixed_date_format",
     "deceased_still_paid",
+    "imprisoned_still_paid",
     "closed_before_created",
     "lonlat_swapped",
     "lonlat_outside_county",

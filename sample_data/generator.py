@@ -1,4 +1,4 @@
-"""generate_sample: write the eight departmental source files and their defect manifest."""
+"""generate_sample: write the nine departmental source files and their defect manifest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Final
 from .agri import agri_rows
 from .assistance import assistance_rows
 from .county import COUNTY_CODE
+from .custody import CustodyPlan, custody_rows
 from .defects import DefectNote
 from .entities import MarketEntities
 from .errors import InvalidSampleOptionError
@@ -150,15 +151,17 @@ def generate_sample(
     sizes = SourceSizes.for_scale(scale)
     population = Population(seed, scale, build_pools(seed))
     entities = MarketEntities(seed, sizes.market_entity, population)
+    custody = CustodyPlan(population)
     producers: dict[str, Callable[[], Iterable[Batch]]] = {
         "population": lambda: _population_batches(population),
         "market_entity": entities.rows,
         "social_insurance": lambda: social_insurance_rows(entities),
-        "assistance_payment": lambda: assistance_rows(population, sizes.assistance_payment_target),
+        "assistance_payment": lambda: assistance_rows(population, sizes.assistance_payment_target, custody),
         "housing": lambda: housing_rows(population, sizes.housing),
         "grid_event": lambda: grid_event_rows(seed, population.factory, sizes.grid_event),
         "hazard_enterprise": lambda: hazard_rows(entities, sizes.hazard_enterprise),
         "agri_operator": lambda: agri_rows(entities, sizes.agri_operator),
+        "custody": lambda: custody_rows(custody),
     }
     files: dict[str, SourceFile] = {}
     defects: list[Defect] = []

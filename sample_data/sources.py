@@ -1,4 +1,4 @@
-"""The eight departmental source files: name, format, encoding, columns and business key."""
+"""The nine departmental source files: name, format, encoding, columns and business key."""
 
 from __future__ import annotations
 
@@ -185,6 +185,23 @@ AGRI_OPERATOR: Final = SourceLayout(
     ),
     ("operator_id",),
 )
+CUSTODY: Final = SourceLayout(
+    "custody",
+    "ga_custody.csv",
+    "csv",
+    "gbk",
+    (
+        "custody_id",
+        "id_number",
+        "name",
+        "custody_type",
+        "facility",
+        "custody_start_date",
+        "release_date",
+        "custody_status",
+    ),
+    ("custody_id",),
+)
 
 LAYOUTS: Final = {
     layout.id: layout
@@ -197,6 +214,7 @@ LAYOUTS: Final = {
         GRID_EVENT,
         HAZARD_ENTERPRISE,
         AGRI_OPERATOR,
+        CUSTODY,
     )
 }
 SOURCE_IDS: Final = tuple(LAYOUTS)

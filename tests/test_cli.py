@@ -54,7 +54,7 @@ def test_source_list_json_has_every_source_with_stable_keys(
     result = CliRunner().invoke(app, ["source", "list", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert len(rows) == 8
+    assert len(rows) == 9
     assert {"id", "department", "format", "encoding", "business_key", "columns", "files"} <= set(rows[0])
     population = next(r for r in rows if r["id"] == "population")
     assert population["department"] == "区公安分局" and population["encoding"] == "gbk"
@@ -158,7 +158,7 @@ def test_sample_generate_writes_sources_and_manifest(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert len(summary["sources"]) == 8 and summary["sources"]["population"]["rows"] == 100
+    assert len(summary["sources"]) == 9 and summary["sources"]["population"]["rows"] == 100
     assert summary["defects"] == sum(summary["defect_counts"].values()) > 0
     assert (tmp_path / "s" / "manifest.json").is_file()
 

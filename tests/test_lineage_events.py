@@ -163,3 +163,32 @@ def test_sql_lineage_never_turns_a_cte_into_a_dataset() -> None:
     assert {(f.dataset, f.column) for fields in lineage.values() for f in fields} == {
         ("base.population", "town")
     }
+
+
+def test_sql_lineage_of_masked_and_pseudonymised_columns_is_flagged_masking() -> None:
+    sql = "SELECT p.id_number AS person_key, p.id_number, upper(p.name) AS name_upper FROM base.population p"
+    output = DatasetIO(
+        name="theme.person_profile",
+        location="/data/lakehouse/theme/person_profile",
+        tier="theme",
+        columns=(
+            ColumnInfo("person_key", "string", classification="resident_id"),
+            ColumnInfo("id_number", "string", classification="resident_id"),
+            ColumnInfo("name_upper", "string"),
+        ),
+        masked_columns={"person_key": "pseudonym", "id_number": "resident_id"},
+    )
+    run = JobRun(run_id=str(uuid.uuid4()), job_name="model.theme.person_profile", job_type="MODEL", sql=sql)
+    event = event_to_dict(EventBuilder().build("COMPLETE", run, [POPULATION], [output]))
+    assert official_validator().problems(event) == []
+    fields = event["outputs"][0]["facets"]["columnLineage"]["fields"]
+    key = fields["person_key"]["inputFields"][0]
+    assert (key["field"], key["transformations"][0]["masking"]) == ("id_number", True)
+    assert "pseudonym" in key["transformations"][0]["description"]
+    shown = fields["id_number"]["inputFields"][0]["transformations"][0]
+    assert (
+        shown["masking"] is True
+        and shown["subtype"] == "TRANSFORMATION"
+        and "resident_id" in shown["description"]
+    )
+    assert fields["name_upper"]["inputFields"][0]["transformations"][0].get("masking") is not True

@@ -115,7 +115,34 @@ def test_business_masking_follows_classification_unless_granted(tmp_path: Path) 
     )
     assert granted.masked_columns() == {"id_number": "resident_id"}
     theme = _model(tmp_path, "theme", "t", "SELECT id_number, name FROM ref('base.population')")
-    assert theme.masked_columns() == {}
+    assert theme.masked_columns() == {"id_number": "resident_id", "name": "name"}
+
+
+def test_theme_tier_masks_classified_columns_and_keys_on_pseudonyms_only(tmp_path: Path) -> None:
+    keyed = SIDECAR.replace("columns:\n", "unique_key: [person_key]\ncolumns:\n") + (
+        "  - {name: person_key, title: 假名键, classification: resident_id, pseudonym: true}\n"
+    )
+    sql = "SELECT id_number AS person_key, id_number, name FROM ref('base.population')"
+    theme = _model(tmp_path, "theme", "k", sql, keyed)
+    assert theme.masked_columns() == {"id_number": "resident_id", "name": "name", "person_key": "pseudonym"}
+    assert theme.pseudonym_columns == ("person_key",)
+    with pytest.raises(ModelSpecError, match=r"unique_key id_number is masked in the theme tier.*pseudonym"):
+        _model(
+            tmp_path, "theme", "m", sql, keyed.replace("unique_key: [person_key]", "unique_key: [id_number]")
+        )
+    with pytest.raises(ModelSpecError, match=r"grants \(name\) are for business models.*read"):
+        _model(tmp_path, "theme", "g", sql, keyed + "grants: [name]\n")
+    with pytest.raises(ModelSpecError, match=r"'person_key' is a pseudonym but has no classification"):
+        _model(
+            tmp_path, "theme", "n", sql, keyed.replace("classification: resident_id, pseudonym", "pseudonym")
+        )
+    shipped = load_models()
+    for model in shipped.values():
+        if model.tier == "theme":
+            assert not model.meta.grants, model.full_name
+    profile = shipped["theme.person_profile"]
+    assert profile.meta.unique_key == ("person_key",) and profile.pseudonym_columns == ("person_key",)
+    assert {"id_number", "name", "household_address", "phone"} <= set(profile.masked_columns())
 
 
 def test_shipped_models_form_a_dag_over_the_registered_sources(tmp_path: Path) -> None:
@@ -193,3 +220,25 @@ def test_a_business_table_cannot_be_keyed_on_a_masked_column(tmp_path: Path) -> 
             "SELECT id_number, name FROM ref('base.population')",
             SIDECAR + "unique_key: [id_number]\n",
         )
+
+
+def test_a_granted_business_column_must_be_read_from_base(tmp_path: Path) -> None:
+    from lakehub.pipelines.model_runner import check_grants
+
+    granted = SIDECAR + "grants: [name]\n"
+    from_base = _model(
+        tmp_path,
+        "business",
+        "ok",
+        "SELECT t.id_number, b.name FROM ref('theme.person_profile') t "
+        "JOIN ref('base.population') b ON t.person_key = person_key(b.id_number)",
+        granted,
+    )
+    check_grants(from_base)
+    from_theme = _model(
+        tmp_path, "business", "bad", "SELECT id_number, name FROM ref('theme.person_profile')", granted
+    )
+    with pytest.raises(
+        ModelSpecError, match=r"granted column name comes from theme\.person_profile.*base tier"
+    ):
+        check_grants(from_theme)

@@ -19,12 +19,15 @@ from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.dag import select_models
 from lakehub.pipelines.model_runner import ModelRunner, ModelStatus, mask_frame
 from lakehub.pipelines.model_specs import load_model
+from lakehub.pipelines.pseudonym import pseudonym_key
+from lakehub.quality_rules.masking import mask_value, pseudonymise
 from lakehub.sample_data import Manifest, read_manifest
 
 pytestmark = pytest.mark.spark
 
 SCALE, SEED = 200, 11
 MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
+IDENTIFIER_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15}|1\d{10})(?![0-9A-Za-z])")
 
 
 class Hub:
@@ -78,15 +81,26 @@ def test_demo_builds_every_theme_and_business_model(hub: Hub) -> None:
     assert hub.report.passed
 
 
-def test_special_population_alerts_are_exactly_the_manifests_deceased_still_paid_cases(
+def test_special_population_alerts_are_exactly_the_manifests_deceased_and_imprisoned_still_paid_cases(
     spark: Any, hub: Hub
 ) -> None:
-    expected = {d.key for d in hub.manifest.defects if d.kind == "deceased_still_paid"}
-    assert expected
+    kinds = {"deceased_still_paid": "死亡后仍领取", "imprisoned_still_paid": "服刑期间仍领取"}
+    expected = {d.key: kinds[d.kind] for d in hub.manifest.defects if d.kind in kinds}
+    assert set(expected.values()) == set(kinds.values()), "the sample has both kinds"
     alerts = hub.table(spark, "business.special_population_alert").collect()
-    assert {a.payment_id for a in alerts} == expected
+    assert {a.payment_id: a.alert_type for a in alerts} == expected
     assert len(alerts) == len(expected)
-    assert all(a.pay_date > a.death_date and a.alert_type == "死亡后仍发放" for a in alerts)
+    for alert in alerts:
+        assert alert.pay_month == alert.pay_date.strftime("%Y-%m") and alert.amount > 0
+        if alert.alert_type == "死亡后仍领取":
+            assert alert.pay_date > alert.death_date == alert.event_date and alert.custody_id is None
+            assert "户籍死亡注销" in alert.source_departments
+        else:
+            assert alert.death_date is None and alert.custody_start_date == alert.event_date
+            assert alert.custody_start_date <= alert.pay_date and alert.custody_id and alert.facility
+            assert alert.release_date is None or alert.pay_date < alert.release_date
+            assert "在押服刑人员名单" in alert.source_departments
+        assert alert.days_after_event == (alert.pay_date - alert.event_date).days
 
 
 def test_business_tables_mask_classified_columns(spark: Any, hub: Hub) -> None:
@@ -99,8 +113,60 @@ def test_business_tables_mask_classified_columns(spark: Any, hub: Hub) -> None:
     houses = hub.table(spark, "business.demolition_check").collect()
     assert houses and all(MASKED_ID.match(h.owner_id_number) for h in houses if h.owner_id_number)
     assert all(h.address.endswith("****") for h in houses if h.address and len(h.address) > 6)
-    profile = hub.table(spark, "theme.person_profile").select("id_number").collect()
-    assert {p.id_number for p in profile} <= raw_ids
+
+
+def test_theme_profiles_are_keyed_on_the_hubs_pseudonym_with_masked_identifiers(spark: Any, hub: Hub) -> None:
+    key = pseudonym_key(hub.config)
+    people = hub.table(spark, "base.population").select("id_number", "name", "phone").collect()
+    profile = {p.person_key: p for p in hub.table(spark, "theme.person_profile").collect()}
+    assert len(profile) == len(people)
+    for person in people:
+        row = profile[pseudonymise(person.id_number, key)]
+        assert row.id_number == mask_value(person.id_number, "resident_id") and MASKED_ID.match(row.id_number)
+        assert row.name == mask_value(person.name, "name")
+        assert row.phone == mask_value(person.phone, "phone")
+    eligible = hub.table(spark, "business.subsidy_eligibility").collect()
+    assert eligible and all(e.person_key in profile for e in eligible), "business joins theme on person_key"
+    livelihood = {(r.town, r.program): r for r in hub.table(spark, "theme.livelihood_security").collect()}
+    deceased = {
+        p.id_number for p in hub.table(spark, "base.population").where("status = '死亡注销'").collect()
+    }
+    payments = hub.table(spark, "base.assistance_payment").where("town IS NOT NULL").collect()
+    for (town, program), row in livelihood.items():
+        paid = {p.id_number for p in payments if (p.town, p.program) == (town, program)}
+        assert row.recipients == len(paid) and row.recipients_deceased == len(paid & deceased), (
+            town,
+            program,
+        )
+    assert any(r.recipients_deceased for r in livelihood.values()), "the person_key() join found the profiles"
+
+
+def _identifier_tokens(value: Any) -> set[str]:
+    return set(IDENTIFIER_TOKEN.findall(str(value)))
+
+
+def test_no_theme_or_business_table_holds_a_resident_id_or_mobile_from_base(spark: Any, hub: Hub) -> None:
+    from lakehub.pipelines.sources import load_sources
+
+    raw: set[str] = set()
+    for spec in load_sources().values():
+        columns = [c.name for c in spec.columns if c.type in ("resident_id", "mobile")]
+        for row in hub.table(spark, f"base.{spec.table_name}").select(*columns).collect():
+            raw.update(str(v) for v in row if v)
+    assert len(raw) >= 2 * SCALE, "population IDs and phones at least"
+    scanned = 0
+    for tier in ("theme", "business"):
+        for name in sorted(p.name for p in Path(hub.config.table_path(tier, "")).iterdir()):
+            frame = hub.table(spark, f"{tier}.{name}")
+            text = [f.name for f in frame.schema.fields if f.dataType.simpleString() == "string"]
+            for row in frame.select(*text).collect():
+                for value in row:
+                    leaked = _identifier_tokens(value) & raw if value else set()
+                    assert not leaked, f"{tier}.{name} holds a clear identifier from base"
+                    scanned += 1
+    assert scanned > SCALE
+    events = repr(hub.emitter.calls)
+    assert pseudonym_key(hub.config).hex() not in events and not (_identifier_tokens(events) & raw)
 
 
 def test_explicitly_granted_columns_stay_unmasked(spark: Any, tmp_path: Path) -> None:
@@ -137,7 +203,8 @@ def test_model_tables_are_registered_with_owner_columns_classification_version_a
     assert columns["id_number"].data_type == "string" and columns["payment_id"].is_key
     profile = store.get_dataset("theme.person_profile")
     assert profile.tier.value == "theme" and profile.department == "区数据管理局"
-    assert [c.name for c in profile.columns][:3] == ["id_number", "name", "gender"]
+    assert [c.name for c in profile.columns][:3] == ["person_key", "id_number", "name"]
+    assert profile.business_key == ("person_key",)
     assert store.history("theme.person_profile")[0].row_count == profile.row_count
 
 
@@ -149,7 +216,7 @@ def test_every_model_run_reports_lineage_with_sql_quality_and_parent(hub: Hub) -
     _, run, inputs, outputs, _ = completes["model.business.special_population_alert"]
     assert run.parent is not None and run.parent.job_name == "run.business"
     assert run.sql and "FROM base.assistance_payment a" in run.sql and "ref(" not in run.sql
-    assert {i.name for i in inputs} == {"base.assistance_payment", "base.population"}
+    assert {i.name for i in inputs} == {"base.assistance_payment", "base.population", "base.custody"}
     assert all(i.version is not None for i in inputs)
     (output,) = outputs
     assert output.name == "business.special_population_alert" and output.tier == "business"
@@ -199,7 +266,7 @@ def test_a_failing_model_skips_its_descendants_and_says_why(spark: Any, hub: Hub
     assert [c[0] for c in emitter.calls if c[1].job_name == "model.theme.broken"] == ["START", "FAIL"]
 
 
-def _change_base(spark: Any, hub: Hub) -> None:
+def _change_base(spark: Any, hub: Hub) -> str:
     """Update, insert and delete rows of base tables the way a new delivery would."""
     from delta.tables import DeltaTable
 
@@ -225,13 +292,14 @@ def _change_base(spark: Any, hub: Hub) -> None:
     market = DeltaTable.forPath(spark, hub.config.table_path("base", "market_entity"))
     entity = market.toDF().orderBy("uscc").first()
     market.update(f"uscc = '{entity.uscc}'", {"status": "'吊销'"})
+    return str(people[0].id_number)
 
 
 INCREMENTAL = ("theme.person_profile", "theme.enterprise_profile", "theme.grid_governance")
 
 
 def test_incremental_runs_equal_a_full_rebuild_after_base_changes(spark: Any, hub: Hub) -> None:
-    _change_base(spark, hub)
+    renamed_id = _change_base(spark, hub)
     runs = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter())
     results = {r.model: r for run in runs for r in run.results}
     for name in INCREMENTAL:
@@ -247,5 +315,9 @@ def test_incremental_runs_equal_a_full_rebuild_after_base_changes(spark: Any, hu
     assert all(r.mode == "full" for run in rebuilt for r in run.results)
     for name in results:
         assert _rows(hub.table(spark, name)) == incremental[name], name
-    renamed = hub.table(spark, "theme.person_profile").where("name = '改名'").collect()
-    assert len(renamed) == 1 and renamed[0].town == "港口街镇"
+    key = pseudonymise(renamed_id, pseudonym_key(hub.config))
+    renamed = hub.table(spark, "theme.person_profile").where(f"person_key = '{key}'").collect()
+    assert len(renamed) == 1 and renamed[0].town == "港口街镇" and renamed[0].name == "改*"
+    assert {r.person_key for r in hub.table(spark, "theme.person_profile").collect()} == {
+        r[0] for r in incremental["theme.person_profile"]
+    }, "person_key is stable across incremental and full rebuilds"

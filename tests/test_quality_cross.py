@@ -29,6 +29,8 @@ HUB_TARGETS: dict[str, tuple[str, frozenset[str]]] = {
     "cooperative_in_market": ("agri_operator", frozenset()),
     "insured_address_matches_household": ("social_insurance", frozenset({"address_conflict"})),
     "no_payment_after_death": ("assistance_payment", frozenset({"deceased_still_paid"})),
+    "custody_person_in_population": ("custody", frozenset()),
+    "no_payment_in_custody": ("assistance_payment", frozenset({"imprisoned_still_paid"})),
 }
 # Single-table logical-consistency rules over the same frames (validate_datasets runs them too).
 SINGLE_TARGETS: dict[tuple[str, str], frozenset[str]] = {
@@ -47,7 +49,7 @@ SINGLE_TARGETS: dict[tuple[str, str], frozenset[str]] = {
         "expect_column_pair_values_A_to_be_greater_than_B:deregistered_date,established_date",
     ): frozenset({"closed_before_created"}),
 }
-CROSS_KINDS = {"deceased_still_paid", "address_conflict", "closed_before_created"}
+CROSS_KINDS = {"deceased_still_paid", "imprisoned_still_paid", "address_conflict", "closed_before_created"}
 
 TWO_DATASETS = """\
 suite: pair

@@ -44,7 +44,7 @@ FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 PERSON_REFERENCES = [
     ("social_insurance", "id_number", "name"), ("assistance_payment", "id_number", "name"),
     ("housing", "owner_id_number", "owner_name"), ("agri_operator", "head_id_number", "head_name"),
-    ("market_entity", "legal_rep_id", "legal_rep_name"),
+    ("market_entity", "legal_rep_id", "legal_rep_name"), ("custody", "id_number", "name"),
 ]  # fmt: skip
 CREDIT_CODE_REFERENCES = [
     ("social_insurance", "employer_uscc"), ("hazard_enterprise", "uscc"), ("agri_operator", "uscc")
@@ -222,6 +222,13 @@ def _check_defect(defect: Defect, row: dict[str, Any], tables: Tables, earlier: 
     elif kind == "deceased_still_paid":
         person = next(p for p in tables["population"] if p["id_number"] == row["id_number"])
         assert person["status"] == "死亡注销" and person["death_date"] < value
+    elif kind == "imprisoned_still_paid":
+        spells = [c for c in tables["custody"] if c["id_number"] == row["id_number"]]
+        assert any(
+            _iso(c["custody_start_date"]) <= value
+            and (not c["release_date"] or value < _iso(c["release_date"]))
+            for c in spells
+        ), (row, spells)
     elif kind == "closed_before_created":
         start = row["created_at"] if defect.source == "grid_event" else row["established_date"]
         assert value < start
@@ -315,6 +322,38 @@ def test_clean_deceased_people_get_no_payment_after_death(tables: Tables, marked
     deaths = {row["id_number"]: row["death_date"] for row in tables["population"] if row["death_date"]}
     paid = [row for row in clean(tables, marked, "assistance_payment") if row["id_number"] in deaths]
     assert paid and all(str(row["pay_date"]) <= deaths[row["id_number"]] for row in paid)
+
+
+def _iso(value: Any) -> str:
+    """A date as written: ISO already, or one of the mixed defect formats."""
+    text = str(value)
+    return text if ISO_DATE.match(text) else parse_mixed_date(value)[1]
+
+
+def test_clean_custody_people_get_no_payment_while_held_and_are_registered_residents(
+    tables: Tables, marked: Marked
+) -> None:
+    spells = [
+        (
+            c["id_number"],
+            _iso(c["custody_start_date"]),
+            _iso(c["release_date"]) if c["release_date"] else None,
+        )
+        for c in tables["custody"]
+    ]
+    assert len(spells) >= 4 and any(release is None for _, _, release in spells)
+    assert any(release is not None for _, _, release in spells)
+    held = {number for number, _, _ in spells}
+    paid = [row for row in clean(tables, marked, "assistance_payment") if row["id_number"] in held]
+    assert paid, "some residents with a custody record are paid outside custody"
+    for row in paid:
+        for number, start, release in spells:
+            if number == row["id_number"]:
+                assert not (start <= row["pay_date"] and (release is None or row["pay_date"] < release)), row
+    statuses = {c["custody_status"] for c in tables["custody"]}
+    assert statuses <= {"在押", "服刑", "已释放"} and "已释放" in statuses
+    for row in tables["custody"]:
+        assert (row["custody_status"] == "已释放") == bool(row["release_date"]), row
 
 
 def test_manifest_file_round_trips_and_matches_files(sample: Sample) -> None:

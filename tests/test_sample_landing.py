@@ -47,7 +47,7 @@ RULE_REASONS: dict[tuple[str, str], str | None] = {
     },
 }
 QUARANTINED_AT_LANDING = {kind for _, kind in RULE_REASONS}
-LEFT_TO_CROSS_RULES = {"deceased_still_paid", "address_conflict"}
+LEFT_TO_CROSS_RULES = {"deceased_still_paid", "imprisoned_still_paid", "address_conflict"}
 SCALE, SEED = 200, 7
 
 
@@ -164,6 +164,7 @@ def test_cross_suite_over_the_landed_tables_flags_exactly_the_cross_table_defect
             d.row for d in manifest.defects if d.kind == "address_conflict"
         },
         "no_payment_after_death": {d.row for d in manifest.defects if d.kind == "deceased_still_paid"},
+        "no_payment_in_custody": {d.row for d in manifest.defects if d.kind == "imprisoned_still_paid"},
     }
     assert all(expected.values()) and {d.kind for d in manifest.defects} >= LEFT_TO_CROSS_RULES
     assert flagged == {rule: expected.get(rule, set()) for rule in flagged}
@@ -244,6 +245,8 @@ def test_quality_run_validates_every_landed_table_and_the_cross_suite_and_report
     assert set(by_suite) == {*manifest.sources, "cross_hub"}
     paid = next(r for r in by_suite["cross_hub"].result.results if r.rule_id == "no_payment_after_death")
     assert paid.unexpected_count == sum(1 for d in manifest.defects if d.kind == "deceased_still_paid")
+    held = next(r for r in by_suite["cross_hub"].result.results if r.rule_id == "no_payment_in_custody")
+    assert held.unexpected_count == sum(1 for d in manifest.defects if d.kind == "imprisoned_still_paid")
     with CatalogStore.open(config.effective_catalog_url) as store:
         events = [json.loads(t) for t in LineageRepository(store).event_texts()]
     mine = [e for e in events if e["run"]["runId"] == outcome.run_id]

@@ -1,6 +1,7 @@
 -- 免申即享: residents who qualify for a benefit without applying, and the facts that show it.
 WITH elderly AS (
     SELECT
+        person_key,
         id_number,
         name,
         town,
@@ -16,6 +17,7 @@ WITH elderly AS (
 ),
 medical AS (
     SELECT
+        person_key,
         id_number,
         name,
         town,
@@ -30,6 +32,6 @@ medical AS (
             OR instr(COALESCE(assistance_programs, ''), '特困人员供养') > 0)
         AND instr(COALESCE(insurance_types, ''), '医疗保险') = 0
 )
-SELECT id_number, name, town, age, subsidy, monthly_amount, basis, fact_sources FROM elderly
+SELECT person_key, id_number, name, town, age, subsidy, monthly_amount, basis, fact_sources FROM elderly
 UNION ALL
-SELECT id_number, name, town, age, subsidy, monthly_amount, basis, fact_sources FROM medical
+SELECT person_key, id_number, name, town, age, subsidy, monthly_amount, basis, fact_sources FROM medical

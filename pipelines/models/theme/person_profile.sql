@@ -1,4 +1,6 @@
 -- 一人一档: one row per registered resident, joining what every department holds about them.
+-- person_key is declared a pseudonym and the identifying columns are classified in the sidecar: the
+-- runner writes the keyed pseudonym and masked values, never the clear identifiers joined here.
 WITH insurance AS (
     SELECT
         id_number,
@@ -41,6 +43,7 @@ events AS (
     GROUP BY reporter_phone
 )
 SELECT
+    p.id_number AS person_key,
     p.id_number,
     p.name,
     p.gender,
