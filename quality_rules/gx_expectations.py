@@ -3,10 +3,11 @@
 Importing this module imports Great Expectations (seconds) and registers, by GX's metaclasses, one
 expectation and one metric provider per lakehub expectation GX lacks: the national-standard checks
 (GB 11643 resident ID, GB 32100 credit code, mobile, GB/T 2260 area code), the bounding box, the resident
-ID's gender and birth-date agreement, and freshness of a column's newest date. Each metric's Spark
-condition is the expression `cn_spark` builds for the one-pass engine (not a re-implementation); GX
-contributes its own domain handling (null filtering, `ignore_row_if`, `row_condition`), counting,
-`mostly` and partial unexpected lists. Only `engine_gx` imports this module.
+ID's gender and birth-date agreement, freshness of a column's newest date, and a Spark SQL predicate every
+row satisfies. Each metric's Spark condition is the expression `cn_spark` (or `sql_predicate`) builds for
+the one-pass engine (not a re-implementation); GX contributes its own domain handling (null filtering,
+`ignore_row_if`, `row_condition`), counting, `mostly` and partial unexpected lists. Only `engine_gx`
+imports this module.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
 from great_expectations.execution_engine import SparkDFExecutionEngine
 from great_expectations.expectations.expectation import (
+    BatchExpectation,
     ColumnAggregateExpectation,
     ColumnMapExpectation,
     ColumnPairMapExpectation,
+    _format_map_output,
+    _mostly_success,
 )
+from great_expectations.expectations.expectation_configuration import parse_result_format
 from great_expectations.expectations.metrics import (
     ColumnAggregateMetricProvider,
     ColumnMapMetricProvider,
+    MapMetricProvider,
     column_aggregate_partial,
 )
 from great_expectations.expectations.metrics.map_metric_provider import ColumnPairMapMetricProvider
@@ -34,6 +40,8 @@ from great_expectations.expectations.metrics.map_metric_provider.column_conditio
     column_condition_partial,
 )
 from great_expectations.expectations.metrics.metric_provider import metric_partial
+from great_expectations.expectations.model_field_types import ConditionParser, MostlyField
+from great_expectations.expectations.row_conditions import RowConditionType
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
@@ -47,6 +55,7 @@ from lakehub.quality_rules.cn_spark import (
     uscc_valid,
 )
 from lakehub.quality_rules.column_rules import column
+from lakehub.quality_rules.sql_predicate import predicate_violated
 
 
 def reference_date(as_of: str | None) -> Column:
@@ -189,6 +198,31 @@ class ColumnMaxAgeDays(ColumnAggregateMetricProvider):
         return F.datediff(reference_date(as_of), F.to_date(F.max(column)))
 
 
+class RowsSatisfySqlPredicate(MapMetricProvider):
+    """Rows of the batch (after `row_condition`) where a Spark SQL predicate is false; null satisfies it."""
+
+    condition_metric_name = "rows.satisfy_sql_predicate"
+    condition_value_keys = ("predicate",)
+
+    @metric_partial(
+        engine=SparkDFExecutionEngine,
+        partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
+        domain_type=MetricDomainTypes.TABLE,
+    )
+    def _spark(
+        cls,
+        execution_engine: SparkDFExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
+        _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
+            domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
+        )
+        return predicate_violated(metric_value_kwargs["predicate"]), compute_kwargs, accessor_kwargs
+
+
 class _PairExpectation(ColumnPairMapExpectation):
     """A lakehub column-pair expectation: GX's pair base plus `ignore_row_if`, as GX's own pair expectations have."""
 
@@ -261,6 +295,50 @@ class ExpectColumnPairValuesToMatchCnResidentIdBirthDate(_PairExpectation):
 
     map_metric: ClassVar[str] = "column_pair_values.match_cn_resident_id_birth_date"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "ignore_row_if")
+
+
+class ExpectRowsToSatisfySqlPredicate(BatchExpectation):
+    """Every row (of the `row_condition` domain) satisfies a Spark SQL boolean predicate; null satisfies it.
+
+    A row-domain map expectation: GX has none for a whole row (its multicolumn base needs two or more
+    columns and skips all-null rows; `UnexpectedRowsExpectation` has no `mostly` and no element count),
+    so this one is built from GX's own pieces: the table row count of the domain, the map condition's
+    unexpected count and rows, `mostly` and the map result format. Unexpected rows are reported by the
+    values of `column_list`.
+    """
+
+    predicate: str
+    column_list: tuple[str, ...] = ()
+    mostly: MostlyField = 1
+    row_condition: RowConditionType = None
+    condition_parser: ConditionParser | None = None
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = (
+        "table.row_count",
+        "rows.satisfy_sql_predicate.unexpected_count",
+        "rows.satisfy_sql_predicate.unexpected_rows",
+    )
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    success_keys: ClassVar[tuple[str, ...]] = ("predicate", "mostly")
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: Any = None,
+    ) -> dict[str, Any]:
+        rows = metrics["table.row_count"]
+        unexpected = metrics["rows.satisfy_sql_predicate.unexpected_count"]
+        failing = metrics["rows.satisfy_sql_predicate.unexpected_rows"]
+        success = rows == 0 or _mostly_success(rows, unexpected, self.mostly)
+        return _format_map_output(  # type: ignore[no-any-return]  # GX's helper is untyped
+            result_format=parse_result_format(self._get_result_format(runtime_configuration)),
+            success=success,
+            element_count=rows,
+            nonnull_count=rows,
+            unexpected_count=unexpected,
+            unexpected_list=[{name: row[name] for name in self.column_list} for row in failing],
+        )
 
 
 class ExpectColumnMaxToBeWithinDays(ColumnAggregateExpectation):
