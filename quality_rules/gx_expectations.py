@@ -116,38 +116,47 @@ class ColumnValuesValidCnAdminCode(ColumnMapMetricProvider):
         return admin_code_valid(name, tuple(lengths or (6,)), tuple(prefix or ()), value_set)
 
 
-def spark_pair_condition(
-    metric_fn: Callable[..., Column],
-) -> Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]:
-    """GX's column-pair condition partial for Spark, passing the metric the column *names*.
+def _spark_condition(
+    domain_type: MetricDomainTypes, names: tuple[str, ...]
+) -> Callable[[Callable[..., Column]], Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]]:
+    """A GX map-condition partial for Spark over `domain_type`, passing the metric the domain's column *names*.
 
-    GX's own `column_pair_condition_partial` passes `F.col(name)` objects; the resident-ID conditions are
-    built from the column name (cn_spark writes them as Spark SQL on the name), so this twin passes names.
+    The metric returns the expected condition; GX gets its negation (the unexpected rows).
     """
 
-    @metric_partial(
-        engine=SparkDFExecutionEngine,
-        partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
-        domain_type=MetricDomainTypes.COLUMN_PAIR,
-    )
-    @wraps(metric_fn)
-    def inner(
-        cls: type,
-        execution_engine: SparkDFExecutionEngine,
-        metric_domain_kwargs: dict[str, Any],
-        metric_value_kwargs: dict[str, Any],
-        metrics: dict[str, Any],
-        runtime_configuration: dict[str, Any],
-    ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
-        _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
-            domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN_PAIR
+    def decorate(
+        metric_fn: Callable[..., Column],
+    ) -> Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]:
+        @metric_partial(
+            engine=SparkDFExecutionEngine,
+            partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
+            domain_type=domain_type,
         )
-        expected = metric_fn(
-            cls, accessor_kwargs["column_A"], accessor_kwargs["column_B"], **metric_value_kwargs
-        )
-        return ~expected, compute_kwargs, accessor_kwargs
+        @wraps(metric_fn)
+        def inner(
+            cls: type,
+            execution_engine: SparkDFExecutionEngine,
+            metric_domain_kwargs: dict[str, Any],
+            metric_value_kwargs: dict[str, Any],
+            metrics: dict[str, Any],
+            runtime_configuration: dict[str, Any],
+        ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
+            _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
+                domain_kwargs=metric_domain_kwargs, domain_type=domain_type
+            )
+            expected = metric_fn(cls, *(accessor_kwargs[n] for n in names), **metric_value_kwargs)
+            return ~expected, compute_kwargs, accessor_kwargs
 
-    return inner
+        return inner
+
+    return decorate
+
+
+spark_pair_condition = _spark_condition(MetricDomainTypes.COLUMN_PAIR, ("column_A", "column_B"))
+"""GX's column-pair condition partial for Spark, passing column names (GX's own passes `F.col(name)`
+objects; the resident-ID conditions are built from the name, as cn_spark writes them in Spark SQL)."""
+spark_row_condition = _spark_condition(MetricDomainTypes.TABLE, ())
+"""A condition on whole rows of the (row_condition) domain: GX has no row-domain partial of its own."""
 
 
 class ColumnPairValuesInBbox(ColumnPairMapMetricProvider):
@@ -199,28 +208,14 @@ class ColumnMaxAgeDays(ColumnAggregateMetricProvider):
 
 
 class RowsSatisfySqlPredicate(MapMetricProvider):
-    """Rows of the batch (after `row_condition`) where a Spark SQL predicate is false; null satisfies it."""
+    """Rows of the batch (after `row_condition`) satisfy a Spark SQL predicate; null satisfies it."""
 
     condition_metric_name = "rows.satisfy_sql_predicate"
     condition_value_keys = ("predicate",)
 
-    @metric_partial(
-        engine=SparkDFExecutionEngine,
-        partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
-        domain_type=MetricDomainTypes.TABLE,
-    )
-    def _spark(
-        cls,
-        execution_engine: SparkDFExecutionEngine,
-        metric_domain_kwargs: dict[str, Any],
-        metric_value_kwargs: dict[str, Any],
-        metrics: dict[str, Any],
-        runtime_configuration: dict[str, Any],
-    ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
-        _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
-            domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
-        )
-        return predicate_violated(metric_value_kwargs["predicate"]), compute_kwargs, accessor_kwargs
+    @spark_row_condition
+    def _spark(cls, predicate: str, **kwargs: Any) -> Column:
+        return ~predicate_violated(predicate)
 
 
 class _PairExpectation(ColumnPairMapExpectation):
@@ -330,8 +325,8 @@ class ExpectRowsToSatisfySqlPredicate(BatchExpectation):
         rows = metrics["table.row_count"]
         unexpected = metrics["rows.satisfy_sql_predicate.unexpected_count"]
         failing = metrics["rows.satisfy_sql_predicate.unexpected_rows"]
-        success = rows == 0 or _mostly_success(rows, unexpected, self.mostly)
-        return _format_map_output(  # type: ignore[no-any-return]  # GX's helper is untyped
+        success = rows == 0 or _mostly_success(rows, unexpected, self._get_success_kwarg("mostly"))
+        return _format_map_output(
             result_format=parse_result_format(self._get_result_format(runtime_configuration)),
             success=success,
             element_count=rows,
