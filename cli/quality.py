@@ -72,7 +72,7 @@ def check(
     json_output: JsonFlag = False,
 ) -> None:
     """Validate a delivered file against a suite without landing it (recorded in the catalog); exit 1 on errors."""
-    from lakehub.pipelines.jobs import quality_check
+    from lakehub.pipelines.quality_jobs import quality_check
     from lakehub.quality_rules import parse_engine, resolve_suite
 
     chosen = parse_engine(engine)  # fail on a bad engine or suite before reading the file
@@ -105,14 +105,19 @@ def run(
     json_output: JsonFlag = False,
 ) -> None:
     """Validate landed base tables at their current Delta version; store results; exit 1 if an error rule fails."""
-    from lakehub.pipelines.jobs import quality_run
+    from lakehub.pipelines.quality_jobs import quality_run
     from lakehub.quality_rules import parse_engine
 
     outcome = quality_run(config(), dataset, engine=parse_engine(engine), issue_cap=max_issues)
     if json_output:
         print_json(
             [
-                {**r, "dataset": r.get("dataset") or v.dataset, "delta_version": v.delta_version}
+                {
+                    **r,
+                    "dataset": r.get("dataset") or v.dataset,
+                    "delta_version": v.delta_version,
+                    "engine": v.engine,
+                }
                 for v in outcome.validations
                 for r in _plain_rules(v.result.results)
             ]
@@ -126,7 +131,8 @@ def run(
             )
             console.print(
                 f"{v.result.outcome.value}: {len(v.result.failed)} of {len(v.result.results)} rules failed on "
-                f"{v.result.row_count} rows; {v.issues_recorded} failing rows stored (validation {v.validation_id})"
+                f"{v.result.row_count} rows ({v.engine}); {v.issues_recorded} failing rows stored "
+                f"(validation {v.validation_id})"
             )
         for name, reason in outcome.skipped:
             console.print(f"[yellow]skipped[/] {name}: {reason}")

@@ -287,6 +287,7 @@ def _assertions(
                 success=o.success,
                 column=o.column,
                 severity=o.severity,
+                name=o.name,
                 description=o.dimension,
                 expected=None if o.element_count is None else "0 unexpected",
                 actual=None

@@ -58,6 +58,8 @@ class RuleOutcome:
     unexpected_count: int | None = None
     severity: str | None = None
     dimension: str | None = None
+    name: str | None = None
+    """Where the check came from (`landing`, `<suite>/<rule id>`, or both joined by ' + '): the assertion's name."""
 
 
 @dataclass(frozen=True, slots=True)

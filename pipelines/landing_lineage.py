@@ -2,7 +2,8 @@
 
 Column lineage maps each delivered column to its base column (IDENTITY for text kept as is,
 TRANSFORMATION for standardised types) and to its quarantine column (IDENTITY, the delivered text);
-the minimal landing checks become data-quality assertions with their counts. Every call is guarded:
+the minimal landing checks and the source suite's landing rules become one list of data-quality
+assertions with their counts, one per distinct check (`landing_assertions`). Every call is guarded:
 lineage never fails a landing.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from lakehub.catalog import CatalogStore
@@ -29,6 +31,7 @@ from lakehub.pipelines.registration import BASE_META_COLUMNS, QUARANTINE_META_CO
 from lakehub.pipelines.sources import SourceSpec
 from lakehub.pipelines.validation import rule_outcomes
 from lakehub.quality_rules.results import SuiteResult
+from lakehub.quality_rules.suite import RuleSpec
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,12 @@ STANDARDISED = (
     "标准化：全角转半角、去空白、哨兵值置空、按类型解析（身份证15→18位、日期、金额元/万元、手机号、经纬度）"
 )
 DIMENSIONS = {"not_null": "完整性", "type": "规范性", "unique": "一致性"}
+LANDING = "landing"
+"""Origin name of landing's own minimal checks."""
+NOT_NULL = "expect_column_values_to_not_be_null"
+UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+CheckKey = tuple[str, frozenset[str]]
+"""(kind, columns): two checks with the same key judge the same thing."""
 
 
 def _spec_columns(spec: SourceSpec, *, typed: bool) -> tuple[ColumnInfo, ...]:
@@ -74,13 +83,14 @@ def landing_quality(spec: SourceSpec, rows_read: int, reasons: Mapping[str, int]
             )
             outcomes.append(
                 RuleOutcome(
-                    "expect_column_values_to_not_be_null",
+                    NOT_NULL,
                     column.name,
                     missing == 0,
                     rows_read,
                     missing,
                     "error",
                     DIMENSIONS["not_null"],
+                    LANDING,
                 )
             )
         if column.type != "string":
@@ -94,6 +104,7 @@ def landing_quality(spec: SourceSpec, rows_read: int, reasons: Mapping[str, int]
                     invalid,
                     "error",
                     DIMENSIONS["type"],
+                    LANDING,
                 )
             )
     duplicates = reasons.get(f"DUPLICATE_KEY:{','.join(spec.business_key)}", 0)
@@ -106,9 +117,65 @@ def landing_quality(spec: SourceSpec, rows_read: int, reasons: Mapping[str, int]
             duplicates,
             "error",
             DIMENSIONS["unique"],
+            LANDING,
         )
     )
     return tuple(outcomes)
+
+
+def _landing_key(outcome: RuleOutcome) -> CheckKey:
+    columns = frozenset((outcome.column or "").split(","))
+    return ("unique" if outcome.expectation in UNIQUE else outcome.expectation, columns)
+
+
+def _rule_key(rule: RuleSpec) -> CheckKey | None:
+    """The key of a suite rule that judges exactly what a landing check does (every row, no `mostly`)."""
+    if rule.kwargs.row_condition is not None or (rule.kwargs.fraction or 1.0) < 1.0:
+        return None
+    if rule.expectation == NOT_NULL or rule.expectation in UNIQUE:
+        return ("unique" if rule.expectation in UNIQUE else NOT_NULL, frozenset(rule.columns))
+    return None
+
+
+def _merge(first: RuleOutcome, other: RuleOutcome) -> RuleOutcome:
+    """One assertion for a check made twice: the worse count, both verdicts, the stricter severity, both origins."""
+    worse = other if (other.unexpected_count or 0) > (first.unexpected_count or 0) else first
+    return replace(
+        first,
+        success=first.success and other.success,
+        element_count=worse.element_count,
+        unexpected_count=worse.unexpected_count,
+        severity="error" if "error" in (first.severity, other.severity) else first.severity or other.severity,
+        dimension=first.dimension or other.dimension,
+        name=" + ".join(n for n in (first.name, other.name) if n),
+    )
+
+
+def landing_assertions(
+    spec: SourceSpec,
+    rows_read: int,
+    reasons: Mapping[str, int],
+    suite: SuiteResult | None = None,
+    rules: Sequence[RuleSpec] = (),
+) -> tuple[RuleOutcome, ...]:
+    """Landing's minimal checks and the suite's landing rules as one list, one assertion per distinct check.
+
+    A suite rule judging what a minimal check does (not-null on a required or key column, uniqueness of the
+    business key, over every row) folds into that check's assertion, named after both; `rules` are the
+    suite's rule specs (for their `row_condition` and `mostly`). Minimal checks first, then the suite's
+    other rules in suite order.
+    """
+    merged = list(landing_quality(spec, rows_read, reasons))
+    slots = {_landing_key(o): i for i, o in enumerate(merged)}
+    specs = {rule.id: rule for rule in rules}
+    for result, outcome in zip(suite.results if suite else (), rule_outcomes(suite), strict=True):
+        rule = specs.get(result.rule_id)
+        key = _rule_key(rule) if rule is not None else None
+        if key is not None and key in slots:
+            merged[slots[key]] = _merge(merged[slots[key]], outcome)
+        else:
+            merged.append(outcome)
+    return tuple(merged)
 
 
 def _commit_bytes(location: str, version: int | None) -> int | None:
@@ -126,6 +193,15 @@ def _commit_bytes(location: str, version: int | None) -> int | None:
         if "add" in action:
             total += int(action["add"].get("size") or 0)
     return total
+
+
+def _suite_rules(spec: SourceSpec, suite: SuiteResult | None) -> tuple[RuleSpec, ...]:
+    """The rule specs of the suite the source names (landing reports only its results)."""
+    if suite is None or spec.suite is None:
+        return ()
+    from lakehub.quality_rules import resolve_suite
+
+    return resolve_suite(spec.suite).rules
 
 
 def landing_outputs(
@@ -173,7 +249,9 @@ def landing_outputs(
                 owner=spec.department,
                 description=record.description,
                 column_lineage=lineage,
-                quality=landing_quality(spec, rows_read, reasons) + rule_outcomes(suite) if typed else (),
+                quality=landing_assertions(spec, rows_read, reasons, suite, _suite_rules(spec, suite))
+                if typed
+                else (),
                 rows_written=rows_written if typed else quarantined,
             )
         )

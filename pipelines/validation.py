@@ -137,6 +137,7 @@ def rule_outcomes(result: SuiteResult | None) -> tuple[RuleOutcome, ...]:
             unexpected_count=r.unexpected_count,
             severity=r.severity,
             dimension=r.dimension,
+            name=f"{result.suite}/{r.rule_id}",
         )
         for r in result.results
     )

@@ -165,6 +165,10 @@ GX_EXPECTATIONS: dict[str, tuple[type[Any], GxKwargs]] = {
         lx.ExpectColumnPairValuesToMatchCnResidentIdBirthDate,
         lambda k, a: _pair(k),
     ),
+    "expect_rows_to_satisfy_sql_predicate": (
+        lx.ExpectRowsToSatisfySqlPredicate,
+        lambda k, a: {"predicate": k.predicate, "column_list": k.column_list, "mostly": k.mostly},
+    ),
 }
 """Every registry expectation → (GX expectation class, kwargs mapping)."""
 
@@ -174,8 +178,9 @@ def to_gx_expectation(spec: RuleSpec, *, as_of: dt.date | None = None) -> Any:
     if spec.expectation not in GX_EXPECTATIONS:
         raise RuleError(
             f"Rule '{spec.id}' in {spec.origin} line {spec.line} uses {spec.expectation}, which the Great "
-            "Expectations engine does not map. Fix: run it with --engine spark, or add it to "
-            "quality_rules/engine_gx.py GX_EXPECTATIONS."
+            "Expectations engine does not map: it reads several datasets, outside GX's one-batch validation, "
+            "and cross-table rules run on the one-pass engine. Fix: validate the suite with "
+            "`lakehub quality run` (or lakehub.quality_rules.validate_datasets)."
         )
     kind, mapping = GX_EXPECTATIONS[spec.expectation]
     kwargs = mapping(spec.kwargs, as_of.isoformat() if as_of else None)

@@ -3,10 +3,11 @@
 Importing this module imports Great Expectations (seconds) and registers, by GX's metaclasses, one
 expectation and one metric provider per lakehub expectation GX lacks: the national-standard checks
 (GB 11643 resident ID, GB 32100 credit code, mobile, GB/T 2260 area code), the bounding box, the resident
-ID's gender and birth-date agreement, and freshness of a column's newest date. Each metric's Spark
-condition is the expression `cn_spark` builds for the one-pass engine (not a re-implementation); GX
-contributes its own domain handling (null filtering, `ignore_row_if`, `row_condition`), counting,
-`mostly` and partial unexpected lists. Only `engine_gx` imports this module.
+ID's gender and birth-date agreement, freshness of a column's newest date, and a Spark SQL predicate every
+row satisfies. Each metric's Spark condition is the expression `cn_spark` (or `sql_predicate`) builds for
+the one-pass engine (not a re-implementation); GX contributes its own domain handling (null filtering,
+`ignore_row_if`, `row_condition`), counting, `mostly` and partial unexpected lists. Only `engine_gx`
+imports this module.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
 from great_expectations.execution_engine import SparkDFExecutionEngine
 from great_expectations.expectations.expectation import (
+    BatchExpectation,
     ColumnAggregateExpectation,
     ColumnMapExpectation,
     ColumnPairMapExpectation,
+    _format_map_output,
+    _mostly_success,
 )
+from great_expectations.expectations.expectation_configuration import parse_result_format
 from great_expectations.expectations.metrics import (
     ColumnAggregateMetricProvider,
     ColumnMapMetricProvider,
+    MapMetricProvider,
     column_aggregate_partial,
 )
 from great_expectations.expectations.metrics.map_metric_provider import ColumnPairMapMetricProvider
@@ -34,6 +40,8 @@ from great_expectations.expectations.metrics.map_metric_provider.column_conditio
     column_condition_partial,
 )
 from great_expectations.expectations.metrics.metric_provider import metric_partial
+from great_expectations.expectations.model_field_types import ConditionParser, MostlyField
+from great_expectations.expectations.row_conditions import RowConditionType
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
@@ -47,6 +55,7 @@ from lakehub.quality_rules.cn_spark import (
     uscc_valid,
 )
 from lakehub.quality_rules.column_rules import column
+from lakehub.quality_rules.sql_predicate import predicate_violated
 
 
 def reference_date(as_of: str | None) -> Column:
@@ -107,38 +116,47 @@ class ColumnValuesValidCnAdminCode(ColumnMapMetricProvider):
         return admin_code_valid(name, tuple(lengths or (6,)), tuple(prefix or ()), value_set)
 
 
-def spark_pair_condition(
-    metric_fn: Callable[..., Column],
-) -> Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]:
-    """GX's column-pair condition partial for Spark, passing the metric the column *names*.
+def _spark_condition(
+    domain_type: MetricDomainTypes, names: tuple[str, ...]
+) -> Callable[[Callable[..., Column]], Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]]:
+    """A GX map-condition partial for Spark over `domain_type`, passing the metric the domain's column *names*.
 
-    GX's own `column_pair_condition_partial` passes `F.col(name)` objects; the resident-ID conditions are
-    built from the column name (cn_spark writes them as Spark SQL on the name), so this twin passes names.
+    The metric returns the expected condition; GX gets its negation (the unexpected rows).
     """
 
-    @metric_partial(
-        engine=SparkDFExecutionEngine,
-        partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
-        domain_type=MetricDomainTypes.COLUMN_PAIR,
-    )
-    @wraps(metric_fn)
-    def inner(
-        cls: type,
-        execution_engine: SparkDFExecutionEngine,
-        metric_domain_kwargs: dict[str, Any],
-        metric_value_kwargs: dict[str, Any],
-        metrics: dict[str, Any],
-        runtime_configuration: dict[str, Any],
-    ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
-        _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
-            domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN_PAIR
+    def decorate(
+        metric_fn: Callable[..., Column],
+    ) -> Callable[..., tuple[Column, dict[str, Any], dict[str, Any]]]:
+        @metric_partial(
+            engine=SparkDFExecutionEngine,
+            partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_FN,
+            domain_type=domain_type,
         )
-        expected = metric_fn(
-            cls, accessor_kwargs["column_A"], accessor_kwargs["column_B"], **metric_value_kwargs
-        )
-        return ~expected, compute_kwargs, accessor_kwargs
+        @wraps(metric_fn)
+        def inner(
+            cls: type,
+            execution_engine: SparkDFExecutionEngine,
+            metric_domain_kwargs: dict[str, Any],
+            metric_value_kwargs: dict[str, Any],
+            metrics: dict[str, Any],
+            runtime_configuration: dict[str, Any],
+        ) -> tuple[Column, dict[str, Any], dict[str, Any]]:
+            _, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
+                domain_kwargs=metric_domain_kwargs, domain_type=domain_type
+            )
+            expected = metric_fn(cls, *(accessor_kwargs[n] for n in names), **metric_value_kwargs)
+            return ~expected, compute_kwargs, accessor_kwargs
 
-    return inner
+        return inner
+
+    return decorate
+
+
+spark_pair_condition = _spark_condition(MetricDomainTypes.COLUMN_PAIR, ("column_A", "column_B"))
+"""GX's column-pair condition partial for Spark, passing column names (GX's own passes `F.col(name)`
+objects; the resident-ID conditions are built from the name, as cn_spark writes them in Spark SQL)."""
+spark_row_condition = _spark_condition(MetricDomainTypes.TABLE, ())
+"""A condition on whole rows of the (row_condition) domain: GX has no row-domain partial of its own."""
 
 
 class ColumnPairValuesInBbox(ColumnPairMapMetricProvider):
@@ -187,6 +205,17 @@ class ColumnMaxAgeDays(ColumnAggregateMetricProvider):
     @column_aggregate_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, as_of: str | None = None, **kwargs: Any) -> Column:
         return F.datediff(reference_date(as_of), F.to_date(F.max(column)))
+
+
+class RowsSatisfySqlPredicate(MapMetricProvider):
+    """Rows of the batch (after `row_condition`) satisfy a Spark SQL predicate; null satisfies it."""
+
+    condition_metric_name = "rows.satisfy_sql_predicate"
+    condition_value_keys = ("predicate",)
+
+    @spark_row_condition
+    def _spark(cls, predicate: str, **kwargs: Any) -> Column:
+        return ~predicate_violated(predicate)
 
 
 class _PairExpectation(ColumnPairMapExpectation):
@@ -261,6 +290,50 @@ class ExpectColumnPairValuesToMatchCnResidentIdBirthDate(_PairExpectation):
 
     map_metric: ClassVar[str] = "column_pair_values.match_cn_resident_id_birth_date"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "ignore_row_if")
+
+
+class ExpectRowsToSatisfySqlPredicate(BatchExpectation):
+    """Every row (of the `row_condition` domain) satisfies a Spark SQL boolean predicate; null satisfies it.
+
+    A row-domain map expectation: GX has none for a whole row (its multicolumn base needs two or more
+    columns and skips all-null rows; `UnexpectedRowsExpectation` has no `mostly` and no element count),
+    so this one is built from GX's own pieces: the table row count of the domain, the map condition's
+    unexpected count and rows, `mostly` and the map result format. Unexpected rows are reported by the
+    values of `column_list`.
+    """
+
+    predicate: str
+    column_list: tuple[str, ...] = ()
+    mostly: MostlyField = 1
+    row_condition: RowConditionType = None
+    condition_parser: ConditionParser | None = None
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = (
+        "table.row_count",
+        "rows.satisfy_sql_predicate.unexpected_count",
+        "rows.satisfy_sql_predicate.unexpected_rows",
+    )
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    success_keys: ClassVar[tuple[str, ...]] = ("predicate", "mostly")
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: Any = None,
+    ) -> dict[str, Any]:
+        rows = metrics["table.row_count"]
+        unexpected = metrics["rows.satisfy_sql_predicate.unexpected_count"]
+        failing = metrics["rows.satisfy_sql_predicate.unexpected_rows"]
+        success = rows == 0 or _mostly_success(rows, unexpected, self._get_success_kwarg("mostly"))
+        return _format_map_output(
+            result_format=parse_result_format(self._get_result_format(runtime_configuration)),
+            success=success,
+            element_count=rows,
+            nonnull_count=rows,
+            unexpected_count=unexpected,
+            unexpected_list=[{name: row[name] for name in self.column_list} for row in failing],
+        )
 
 
 class ExpectColumnMaxToBeWithinDays(ColumnAggregateExpectation):

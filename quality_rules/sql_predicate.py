@@ -42,12 +42,19 @@ def predicate_column(predicate: str) -> Column:
     return F.expr(predicate)
 
 
+def predicate_violated(predicate: str) -> Column:
+    """True exactly where the predicate is false (null satisfies it): the rule's unexpected rows in both engines."""
+    from pyspark.sql import functions as F
+
+    return F.coalesce(~predicate_column(predicate), F.lit(False))
+
+
 def compile_predicate(kwargs: SqlPredicateKwargs, context: CompileContext) -> RowCheck:
     """Rows where the predicate is false are unexpected."""
     from pyspark.sql import functions as F
 
     return RowCheck(
-        unexpected=F.coalesce(~predicate_column(kwargs.predicate), F.lit(False)),
+        unexpected=predicate_violated(kwargs.predicate),
         element=F.lit(True),
         sample_columns=kwargs.column_list,
     )

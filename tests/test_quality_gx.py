@@ -108,11 +108,18 @@ rules:
      column_A: id_number, column_B: birth_date, dimension: 一致性}
   - {id: id_birth_women, expectation: expect_column_pair_values_to_match_cn_resident_id_birth_date,
      column_A: id_number, column_B: birth_date, row_condition: "gender = '女'", dimension: 一致性}
+  - {id: closed_not_before_opened, expectation: expect_rows_to_satisfy_sql_predicate, predicate: closed >= opened,
+     column_list: [closed, opened], dimension: 一致性}
+  - {id: score_positive_mostly, expectation: expect_rows_to_satisfy_sql_predicate, predicate: score > 0,
+     column_list: [score], mostly: 0.8, dimension: 准确性}
+  - {id: kind_a_score_small, expectation: expect_rows_to_satisfy_sql_predicate, predicate: score < 500,
+     column_list: [name, score], row_condition: "kind = 'a'", dimension: 准确性}
+  - {id: some_date_present, expectation: expect_rows_to_satisfy_sql_predicate,
+     predicate: opened IS NOT NULL OR closed IS NOT NULL, dimension: 完整性}
 """
 PARITY_SUITE = parse_suite(SUITE, "parity.yml")
-# Cross-table rules read several datasets, outside GX's one-batch validation; the SQL predicate rule has
-# no GX mapping yet (the gx engine refuses it naming the fix, tested below).
-NOT_IN_GX = {"expect_rows_to_satisfy_sql_predicate"}
+# Cross-table rules read several datasets, outside GX's one-batch validation (refused by the gx engine,
+# tested below); every single-frame rule is in the parity suite.
 RULE_IDS = [rule.id for rule in PARITY_SUITE.rules]
 
 
@@ -143,23 +150,20 @@ def test_the_parity_suite_uses_every_registry_expectation_and_gx_maps_each() -> 
     from lakehub.quality_rules.engine_gx import GX_EXPECTATIONS
 
     single_frame = {name for name, entry in REGISTRY.items() if not entry.is_cross}
-    assert {rule.expectation for rule in PARITY_SUITE.rules} == single_frame - NOT_IN_GX
-    assert set(GX_EXPECTATIONS) == single_frame - NOT_IN_GX
+    assert {rule.expectation for rule in PARITY_SUITE.rules} == single_frame
+    assert set(GX_EXPECTATIONS) == single_frame
 
 
-def test_a_rule_gx_does_not_map_is_refused_with_the_fix() -> None:
-    from lakehub.quality_rules import RuleError
+def test_the_gx_engine_refuses_a_cross_table_rule_naming_the_fix() -> None:
     from lakehub.quality_rules.engine_gx import to_gx_expectation
 
     suite = parse_suite(
-        "suite: p\ndataset: base.population\nrules:\n"
-        "  - expectation: expect_rows_to_satisfy_sql_predicate\n"
-        "    predicate: death_date >= birth_date\n"
-        "    column_list: [death_date, birth_date]\n"
-        "    severity: warn\n    dimension: 一致性\n",
+        "suite: p\ndatasets: {pay: base.pay, people: base.people}\nrules:\n"
+        "  - {expectation: expect_column_values_to_exist_in_other_dataset, dataset: pay, column: id,"
+        " other_dataset: people, dimension: 一致性}\n",
         "p.yml",
     )
-    with pytest.raises(RuleError, match="run it with --engine spark"):
+    with pytest.raises(RuleError, match="cross-table rules run on the one-pass engine"):
         to_gx_expectation(suite.rules[0])
 
 
@@ -191,6 +195,9 @@ def test_the_parity_data_passes_and_fails_rules_of_every_kind(engines: dict[str,
         "in_county",
         "id_gender",
         "id_birth",
+        "closed_not_before_opened",
+        "kind_a_score_small",
+        "some_date_present",
     } <= failed
     assert {
         "kind_set",
@@ -199,6 +206,7 @@ def test_the_parity_data_passes_and_fails_rules_of_every_kind(engines: dict[str,
         "area_jiujiang",
         "closed_strictly_after",
         "rows",
+        "score_positive_mostly",
     } <= passed
     assert {"fresh_30", "birth_is_date", "score_is_int"} <= passed and {
         "fresh_10",
@@ -222,8 +230,9 @@ def test_gx_element_count_counts_the_domain_so_the_engine_subtracts_missing_rows
     from lakehub.quality_rules.engine_gx import _batch, to_gx_expectation
 
     _, batch = _batch(frame)
-    rules = {"id_valid": 7, "in_county": 7, "phone_when_scored": 5}  # lakehub's element counts
-    domains = {"id_valid": 8, "in_county": 8, "phone_when_scored": 5}  # row_condition score > 15 keeps 5 rows
+    rules = {"id_valid": 7, "in_county": 7, "phone_when_scored": 5, "kind_a_score_small": 3}  # lakehub's
+    # GX's: row_condition score > 15 keeps 5 rows, kind = 'a' 3; a predicate skips no row (null satisfies it)
+    domains = {"id_valid": 8, "in_county": 8, "phone_when_scored": 5, "kind_a_score_small": 3}
     for rule_id, elements in rules.items():
         raw = batch.validate(to_gx_expectation(PARITY_SUITE.rule(rule_id), as_of=AS_OF)).result
         assert raw["element_count"] == domains[rule_id]
@@ -233,6 +242,24 @@ def test_gx_element_count_counts_the_domain_so_the_engine_subtracts_missing_rows
 
         result = validate_frame(frame, PARITY_SUITE, engine=parse_engine(engine), as_of=AS_OF, samples=False)
         assert {r.rule_id: r.element_count for r in result.results if r.rule_id in rules} == rules
+
+
+@pytest.mark.spark
+def test_the_sql_predicate_counts_false_rows_only_and_samples_the_masked_column_list(
+    engines: dict[str, SuiteResult],
+) -> None:
+    for engine in ("spark", "gx"):
+        found = {
+            r.rule_id: (r.element_count, r.unexpected_count, r.sample_unexpected)
+            for r in engines[engine].results
+            if r.expectation == "expect_rows_to_satisfy_sql_predicate"
+        }
+        assert found == {
+            "closed_not_before_opened": (8, 2, ("2025-01-01|2025-01-02", "2025-01-01|2025-01-03")),
+            "score_positive_mostly": (8, 1, ("-5",)),
+            "kind_a_score_small": (3, 1, ("赵*|999",)),
+            "some_date_present": (8, 1, ()),
+        }, engine
 
 
 @pytest.mark.spark

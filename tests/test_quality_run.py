@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lakehub.catalog import CatalogStore, RunStatus
-from lakehub.pipelines import jobs
+from lakehub.pipelines import quality_jobs
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.errors import PipelineError
 from lakehub.pipelines.landing import land_file
@@ -53,7 +53,7 @@ def landed(
     result = land_file(config, store, POPULATION, path, spark_factory=lambda: spark)
     assert result.rows_landed == 4, result
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jobs, "spark_factory", lambda _config: lambda: spark)
+        patch.setattr(quality_jobs, "spark_factory", lambda _config: lambda: spark)
         yield config, store
 
 
@@ -61,7 +61,7 @@ def test_quality_run_stores_results_at_the_delta_version_with_masked_failing_row
     landed: tuple[LakehubConfig, CatalogStore],
 ) -> None:
     lakehub_config, catalog_store = landed
-    outcome = jobs.quality_run(lakehub_config, "population", issue_cap=10)
+    outcome = quality_jobs.quality_run(lakehub_config, "population", issue_cap=10)
     (validation,) = outcome.validations
     assert validation.dataset == "base.population" and validation.delta_version == 0
     assert outcome.passed and catalog_store.get_run(outcome.run_id).status is RunStatus.SUCCEEDED
@@ -87,12 +87,12 @@ def test_issue_cap_bounds_the_rows_kept_per_rule(
 ) -> None:
     lakehub_config, catalog_store = landed
     before = len(catalog_store.rule_history("base.population", REGISTERED_RULE))
-    jobs.quality_run(lakehub_config, issue_cap=1)
+    quality_jobs.quality_run(lakehub_config, issue_cap=1)
     counts: dict[str, int] = {}
     for issue in catalog_store.list_issues():
         counts[issue.rule_id] = counts.get(issue.rule_id, 0) + 1
     assert counts and max(counts.values()) == 1
-    (none,) = jobs.quality_run(lakehub_config, "base.population", issue_cap=0).validations
+    (none,) = quality_jobs.quality_run(lakehub_config, "base.population", issue_cap=0).validations
     assert none.issues_recorded == 0
     assert len(catalog_store.rule_history("base.population", REGISTERED_RULE)) == before + 2, (
         "history is kept"
@@ -116,4 +116,37 @@ def test_quality_run_of_a_dataset_without_a_suite_names_the_ones_with_suites(
     landed: tuple[LakehubConfig, CatalogStore],
 ) -> None:
     with pytest.raises(PipelineError, match=r"Datasets with a suite: base\.agri_operator"):
-        jobs.quality_run(landed[0], "quarantine.population")
+        quality_jobs.quality_run(landed[0], "quarantine.population")
+
+
+TINY_CROSS = """\
+suite: tiny_cross
+dataset: base.population
+rules:
+  - {expectation: unexpected_rows_expectation, id: registered_before_birth, dimension: 一致性,
+     unexpected_rows_query: "SELECT id_number FROM {batch} WHERE registered_date < birth_date"}
+"""
+
+
+def test_quality_run_with_gx_runs_cross_table_suites_on_the_one_pass_engine_and_records_it(
+    landed: tuple[LakehubConfig, CatalogStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakehub.quality_rules as rules
+    from lakehub.quality_rules import parse_suite
+
+    builtin = rules.load_builtin_suite
+    monkeypatch.setattr(rules, "builtin_cross_suite_names", lambda: ("tiny_cross",))
+    monkeypatch.setattr(
+        rules,
+        "load_builtin_suite",
+        lambda name: parse_suite(TINY_CROSS, "tiny_cross.yml") if name == "tiny_cross" else builtin(name),
+    )
+    lakehub_config, catalog_store = landed
+    outcome = quality_jobs.quality_run(lakehub_config, engine="gx", issue_cap=0)
+    assert outcome.engine == "gx"
+    by_suite = {v.result.suite: v for v in outcome.validations}
+    assert {name: v.engine for name, v in by_suite.items()} == {"population": "gx", "tiny_cross": "spark"}
+    (cross_rule,) = by_suite["tiny_cross"].result.results
+    assert cross_rule.unexpected_count == 2 and not cross_rule.success
+    stored = {v.suite: v.engine for v in catalog_store.latest_validations(per_dataset=2)}
+    assert stored == {"population": "gx", "tiny_cross": "spark"}

@@ -236,11 +236,11 @@ def test_quality_run_validates_every_landed_table_and_the_cross_suite_and_report
 
     from lakehub.catalog import CatalogStore
     from lakehub.catalog.lineage_store import LineageRepository
-    from lakehub.pipelines import jobs
+    from lakehub.pipelines import quality_jobs
 
     config, manifest, _ = landed_sample
-    monkeypatch.setattr(jobs, "spark_factory", lambda _config: lambda: spark)
-    outcome = jobs.quality_run(config, issue_cap=5)
+    monkeypatch.setattr(quality_jobs, "spark_factory", lambda _config: lambda: spark)
+    outcome = quality_jobs.quality_run(config, issue_cap=5)
     by_suite = {v.result.suite: v for v in outcome.validations}
     assert set(by_suite) == {*manifest.sources, "cross_hub"}
     paid = next(r for r in by_suite["cross_hub"].result.results if r.rule_id == "no_payment_after_death")
