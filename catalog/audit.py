@@ -199,7 +199,7 @@ def _chain_problems(rows: list[AuditEntryRow]) -> list[AuditProblem]:
 
 
 def _negative_list_exports(session: Session, rows: list[AuditEntryRow]) -> list[NegativeListExport]:
-    classes = dict(session.execute(select(DatasetRow.name, DatasetRow.sharing_class)).tuples().all())
+    classes = {name: sharing for name, sharing in session.execute(select(DatasetRow.name, DatasetRow.sharing_class))}
     found = []
     negative = SharingClass.NEGATIVE_LIST.value
     for row in rows:
