@@ -70,7 +70,7 @@ def _summary(details: object) -> str:
         return f"{details.get('row_count')} 行 → {details.get('path')} (脱敏: {masked}; sha256 {str(details['sha256'])[:12]}…)"
     for key in ("reason", "note", "purpose"):
         if details.get(key):
-            return str(details[key])
+            return str(details[key]).split(" Fix:")[0]
     return ""
 
 

@@ -35,54 +35,43 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 def _time(value: object) -> str:
+    """China time, as the departments read it."""
     from datetime import datetime
 
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+    from lakehub.catalog.deadlines import CHINA_TIME
+
+    return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+
+
+def _columns(r: ShareRequestRecord) -> str:
+    shown = [f"{c}(明文)" if c in r.granted_columns else c for c in r.columns]
+    return ", ".join(shown) if len(shown) <= 5 else f"{', '.join(shown[:4])} 等{len(shown)}列"
 
 
 def _status(r: ShareRequestRecord) -> str:
     if r.overdue:
         return "[red]超期未答复[/]"
     if r.status.value == "approved" and r.exports:
-        return f"已同意·已交付{r.exports}次"
+        return f"已交付({r.exports})"
     return _STATUS[r.status.value]
 
 
 def _print_requests(rows: list[ShareRequestRecord]) -> None:
     print_table(
         "数据共享申请",
-        [
-            "编号",
-            "数据集",
-            "共享类型",
-            "申请部门",
-            "提供部门",
-            "用途",
-            "字段",
-            "状态",
-            "申请",
-            "答复期限",
-            "答复",
-            "办结",
-            "审批",
-            "意见",
-        ],
+        ["编号", "数据集", "共享类型", "申请部门", "用途", "字段", "状态", "答复期限", "办结", "审批意见"],
         [
             [
                 r.id,
                 r.dataset,
                 r.sharing_class,
                 r.requesting_department,
-                r.owner_department,
                 r.purpose,
-                ", ".join(f"{c}（明文）" if c in r.granted_columns else c for c in r.columns),
+                _columns(r),
                 _status(r),
-                _time(r.requested_at),
                 _time(r.due_at),
-                _time(r.responded_at),
                 _time(r.resolved_at),
-                f"{r.decided_department or ''} {r.decided_by or ''}".strip(),
-                r.decision_note or "",
+                " ".join(p for p in (r.decided_department, r.decision_note) if p),
             ]
             for r in rows
         ],
