@@ -170,12 +170,12 @@ def _chain_problems(rows: list[AuditEntryRow]) -> list[AuditProblem]:
     expected_prev, expected_seq = GENESIS_HASH, 1
     for row in rows:
         if row.seq != expected_seq:
-            problems.append(
-                AuditProblem(
-                    seq=row.seq,
-                    problem=f"entries {expected_seq}–{row.seq - 1} are missing before entry {row.seq}",
-                )
+            gap = (
+                f"entry {expected_seq} is"
+                if row.seq - expected_seq == 1
+                else f"entries {expected_seq}–{row.seq - 1} are"
             )
+            problems.append(AuditProblem(seq=row.seq, problem=f"{gap} missing before entry {row.seq}"))
         if row.prev_hash != expected_prev:
             problems.append(
                 AuditProblem(
@@ -199,7 +199,9 @@ def _chain_problems(rows: list[AuditEntryRow]) -> list[AuditProblem]:
 
 
 def _negative_list_exports(session: Session, rows: list[AuditEntryRow]) -> list[NegativeListExport]:
-    classes = {name: sharing for name, sharing in session.execute(select(DatasetRow.name, DatasetRow.sharing_class))}
+    classes = {
+        name: sharing for name, sharing in session.execute(select(DatasetRow.name, DatasetRow.sharing_class))
+    }
     found = []
     negative = SharingClass.NEGATIVE_LIST.value
     for row in rows:
