@@ -1,4 +1,4 @@
-"""Metadata catalog (资产目录): datasets, columns, versions and runs in SQLite or PostgreSQL."""
+"""Metadata catalog (资产目录): datasets, columns, versions, runs, quality, lineage, sharing and audit in SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ from .errors import (
     CatalogUnavailableError,
     DatasetNotFoundError,
     RunNotFoundError,
+)
+from .hub_records import (
+    HUB_OPERATOR,
+    AuditAction,
+    AuditEntryRecord,
+    AuditProblem,
+    AuditVerification,
+    ExportPlan,
+    ExportValues,
+    NegativeListExport,
+    ShareRefusedError,
+    ShareRequestNotFoundError,
+    ShareRequestRecord,
+    ShareStatus,
+    SharingClass,
 )
 from .quality_records import (
     IssueRecord,
@@ -56,7 +71,12 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_CATALOG_URL",
+    "HUB_OPERATOR",
     "AmbiguousDatasetError",
+    "AuditAction",
+    "AuditEntryRecord",
+    "AuditProblem",
+    "AuditVerification",
     "CatalogError",
     "CatalogStore",
     "CatalogUnavailableError",
@@ -65,9 +85,12 @@ __all__ = [
     "DatasetNotFoundError",
     "DatasetRecord",
     "DatasetSpec",
+    "ExportPlan",
+    "ExportValues",
     "IssueRecord",
     "IssueValues",
     "JobKind",
+    "NegativeListExport",
     "ObjectionNotFoundError",
     "ObjectionRecord",
     "ObjectionStatus",
@@ -78,6 +101,11 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "Sensitivity",
+    "ShareRefusedError",
+    "ShareRequestNotFoundError",
+    "ShareRequestRecord",
+    "ShareStatus",
+    "SharingClass",
     "Tier",
     "UnknownDepartmentError",
     "ValidationRecord",

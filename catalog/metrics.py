@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .hub_records import ShareStatus
 from .quality_records import ObjectionStatus, ValidationRecord
 from .records import DatasetRecord, JobKind, RunStatus, Tier
+from .sharing import AUTO_APPROVER, DEFAULT_RESPONSE_WORKING_DAYS
 from .store import CatalogStore
 
 FRESHNESS_TARGET = 95.0
@@ -108,30 +110,80 @@ def freshness(store: CatalogStore, now: datetime) -> Kpi:
     )
 
 
-def sharing() -> list[Kpi]:
-    """Sharing-request KPIs: not available until the sharing feature (catalog revision 0004) exists."""
-    reason = (
-        "lakehub has no sharing requests yet (the sharing feature and its catalog table, revision 0004, "
-        "are still to come), so there is nothing to measure"
+def sharing(store: CatalogStore, now: datetime) -> list[Kpi]:
+    """共享申请响应率 and 共享申请平均办结时长 from the recorded sharing requests."""
+    requests = store.list_share_requests(now=now)
+    answered = [r for r in requests if r.responded_at is not None]
+    on_time = [r for r in answered if r.responded_at is not None and r.responded_at <= r.due_at]
+    overdue = [r for r in requests if r.status is ShareStatus.PENDING and r.overdue]
+    waiting = [r for r in requests if r.status is ShareStatus.PENDING and not r.overdue]
+    judged = len(answered) + len(overdue)
+    response_details = {
+        "requests": len(requests),
+        "answered": len(answered),
+        "answered_on_time": len(on_time),
+        "answered_late": len(answered) - len(on_time),
+        "pending_overdue": len(overdue),
+        "pending_within_deadline": len(waiting),
+        "auto_approved": sum(1 for r in requests if r.decided_by == AUTO_APPROVER),
+        "deadline_working_days_default": DEFAULT_RESPONSE_WORKING_DAYS,
+    }
+    response_method = (
+        "requests answered (approved or rejected) by their deadline / (answered requests + pending requests "
+        f"past their deadline) × 100; the deadline is {DEFAULT_RESPONSE_WORKING_DAYS} working days (Mon–Fri, "
+        "China time, end of day) after the request unless `share request --due-days` set another; pending "
+        "requests still within their deadline are not judged yet; 无条件共享 requests are approved by the "
+        "platform at once and count as answered on time"
+    )
+    hours = [
+        (r.resolved_at - r.requested_at).total_seconds() / 3600 for r in requests if r.resolved_at is not None
+    ]
+    resolution_details = {
+        "resolved": len(hours),
+        "rejected": sum(1 for r in requests if r.status is ShareStatus.REJECTED),
+        "delivered": sum(1 for r in requests if r.exports > 0),
+        "approved_not_delivered": sum(
+            1 for r in requests if r.status is ShareStatus.APPROVED and not r.exports
+        ),
+        "median_hours": round(statistics.median(hours), 1) if hours else None,
+    }
+    resolution_method = (
+        "mean of resolved_at − requested_at in hours over resolved requests; a request is resolved (办结) when "
+        "it is rejected, or when its data is first delivered (`lakehub share export`); approved requests not "
+        "yet exported are still open"
     )
     return [
         Kpi(
             key="sharing_response_rate",
             title="共享申请响应率",
-            available=False,
-            value=None,
+            available=judged > 0,
+            value=_share(len(on_time), judged),
             unit="%",
-            method="answered sharing requests / sharing requests × 100 (once requests are recorded)",
-            reason=reason,
+            method=response_method,
+            reason=None
+            if judged
+            else (
+                "no sharing request has been answered or passed its deadline yet"
+                if requests
+                else "no sharing request has been made yet (`lakehub share request`)"
+            ),
+            details=response_details,
         ),
         Kpi(
             key="sharing_mean_resolution_hours",
             title="共享申请平均办结时长",
-            available=False,
-            value=None,
+            available=bool(hours),
+            value=round(statistics.fmean(hours), 1) if hours else None,
             unit="h",
-            method="mean of (answered at − requested at) over answered requests (once requests are recorded)",
-            reason=reason,
+            method=resolution_method,
+            reason=None
+            if hours
+            else (
+                "no sharing request has been resolved (rejected or delivered) yet"
+                if requests
+                else "no sharing request has been made yet (`lakehub share request`)"
+            ),
+            details=resolution_details,
         ),
     ]
 
@@ -276,7 +328,7 @@ def hub_metrics(store: CatalogStore, *, now: datetime | None = None) -> HubMetri
     latest = store.latest_validations(per_dataset=1)
     kpis = [
         freshness(store, moment),
-        *sharing(),
+        *sharing(store, moment),
         objection_resolution(store, moment),
         quality_pass_rate(latest),
         *catalogue_completeness(store),

@@ -176,4 +176,5 @@ class VersionRow(CatalogBase):
 
 
 # Further model modules register their tables on the same metadata when the models are imported.
+from . import models_hub as models_hub  # noqa: E402
 from . import models_lineage as models_lineage  # noqa: E402

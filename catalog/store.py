@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import datasets, quality, runs
+from . import audit, datasets, quality, runs, sharing
 from .engine import URL_HINT, create_catalog_engine, parse_url, render_url, scrub
 from .errors import CatalogError, CatalogUnavailableError
+from .hub_records import (
+    AuditAction,
+    AuditEntryRecord,
+    AuditVerification,
+    ExportPlan,
+    ExportValues,
+    ShareRefusedError,
+    ShareRequestRecord,
+)
 from .migrate import HEAD_REVISION, current_revision, upgrade_to_head
 from .models import VersionRow
 from .quality_records import (
@@ -30,6 +39,9 @@ from .records import DatasetRecord, DatasetSpec, RowCounts, RunRecord, RunStatus
 log = logging.getLogger(__name__)
 
 INIT_HINT = "Run `lakehub init` to create or upgrade the catalog."
+AUDIT_APPEND_ATTEMPTS = 3
+"""Appends racing for the same audit-log position retry this often (the loser's transaction is rolled back)."""
+_T = TypeVar("_T")
 _UNDEFINED_TABLE_SQLSTATE = "42P01"
 
 
@@ -336,6 +348,155 @@ class CatalogStore:
                 now=now or runs.utc_now(),
                 where=self.url,
             )
+
+    def request_share(
+        self,
+        dataset: str,
+        *,
+        department: str,
+        purpose: str,
+        requested_by: str,
+        columns: Sequence[str] = (),
+        due_working_days: int = sharing.DEFAULT_RESPONSE_WORKING_DAYS,
+        now: datetime | None = None,
+    ) -> ShareRequestRecord:
+        """Record a department's sharing request (无条件共享 is approved at once); negative-list data is refused."""
+        moment = now or runs.utc_now()
+        record = self._audited(
+            lambda session: sharing.insert_request(
+                session,
+                dataset,
+                requesting_department=department,
+                purpose=purpose,
+                columns=columns,
+                requested_by=requested_by,
+                now=moment,
+                due_working_days=due_working_days,
+                where=self.url,
+            )
+        )
+        log.info(
+            "Sharing request %d on %s from %s: %s", record.id, record.dataset, department, record.status.value
+        )
+        return record
+
+    def decide_share(
+        self,
+        request_id: int,
+        *,
+        approve: bool,
+        decided_by: str,
+        note: str | None = None,
+        department: str | None = None,
+        grant: Sequence[str] = (),
+        now: datetime | None = None,
+    ) -> ShareRequestRecord:
+        """Approve or reject a pending request as its owning department (default) or the hub operator."""
+        moment = now or runs.utc_now()
+        return self._audited(
+            lambda session: sharing.decide_request(
+                session,
+                request_id,
+                approve=approve,
+                note=note,
+                decided_by=decided_by,
+                department=department,
+                grant=grant,
+                now=moment,
+                where=self.url,
+            )
+        )
+
+    def get_share_request(self, request_id: int, *, now: datetime | None = None) -> ShareRequestRecord:
+        """One sharing request."""
+        with self._transaction() as session:
+            return sharing.get_request(session, request_id, now=now or runs.utc_now(), where=self.url)
+
+    def list_share_requests(
+        self, *, status: str | None = None, department: str | None = None, now: datetime | None = None
+    ) -> list[ShareRequestRecord]:
+        """Sharing requests oldest first; overdue is judged at `now` (default: the current time)."""
+        with self._transaction() as session:
+            return sharing.select_requests(
+                session, status=status, department=department, now=now or runs.utc_now()
+            )
+
+    def plan_share_export(self, request_id: int, *, actor: str, now: datetime | None = None) -> ExportPlan:
+        """Columns and masking an export of this request may use; a refusal is logged, then raised."""
+        moment = now or runs.utc_now()
+        try:
+            with self._transaction() as session:
+                return sharing.plan_export(session, request_id, now=moment, where=self.url)
+        except ShareRefusedError as refused:
+            reason = str(refused)
+            self._audited(
+                lambda session: sharing.record_refusal(
+                    session, request_id, actor=actor, reason=reason, now=moment
+                )
+            )
+            raise
+
+    def record_share_export(
+        self, plan: ExportPlan, values: ExportValues, *, actor: str, now: datetime | None = None
+    ) -> AuditEntryRecord:
+        """Log a written export file (rows, SHA-256, masking); the request counts as resolved from its first."""
+        moment = now or runs.utc_now()
+        return self._audited(
+            lambda session: sharing.record_export(
+                session, plan, values, actor=actor, now=moment, where=self.url
+            )
+        )
+
+    def append_audit(
+        self,
+        action: AuditAction,
+        *,
+        actor: str,
+        department: str | None = None,
+        dataset: str | None = None,
+        request_id: int | None = None,
+        details: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> AuditEntryRecord:
+        """Append one entry to the audit log (e.g. a sensitive read); details must be plain JSON, no row values."""
+        moment = now or runs.utc_now()
+        return self._audited(
+            lambda session: audit.append_entry(
+                session,
+                action,
+                actor=actor,
+                now=moment,
+                department=department,
+                dataset=dataset,
+                request_id=request_id,
+                details=details,
+            )
+        )
+
+    def audit_log(
+        self, *, since: datetime | None = None, action: str | None = None, dataset: str | None = None
+    ) -> list[AuditEntryRecord]:
+        """Audit-log entries oldest first, optionally from a time on, of one action, or about one dataset."""
+        with self._transaction() as session:
+            name = datasets.resolve(session, dataset, self.url) if dataset is not None else None
+            return audit.select_entries(session, since=since, action=action, dataset=name)
+
+    def verify_audit(self) -> AuditVerification:
+        """Recompute the audit log's hash chain; list negative-list exports and sharing records it lacks."""
+        with self._transaction() as session:
+            return audit.verify_log(session)
+
+    def _audited(self, work: Callable[[Session], _T]) -> _T:
+        """Run `work` in a transaction, retrying when a concurrent append took the same log position."""
+        for attempt in range(1, AUDIT_APPEND_ATTEMPTS + 1):
+            try:
+                with self._transaction() as session:
+                    return work(session)
+            except IntegrityError:
+                if attempt == AUDIT_APPEND_ATTEMPTS:
+                    raise
+                log.debug("Audit-log append raced another writer; retrying (attempt %d)", attempt + 1)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

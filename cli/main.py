@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lakehub.catalog import CatalogError
+from lakehub.cli import audit as audit_cli
 from lakehub.cli import catalog as catalog_cli
 from lakehub.cli import lineage as lineage_cli
 from lakehub.cli import metrics as metrics_cli
 from lakehub.cli import quality as quality_cli
 from lakehub.cli import sample as sample_cli
+from lakehub.cli import share as share_cli
 from lakehub.cli import source as source_cli
 from lakehub.cli.landing_view import print_landing_results, print_tier_run
 from lakehub.cli.model_view import print_model_runs
@@ -41,6 +43,8 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(quality_cli.app, name="quality")
 app.command("metrics")(metrics_cli.metrics)
 app.add_typer(lineage_cli.app, name="lineage")
+app.add_typer(share_cli.app, name="share")
+app.add_typer(audit_cli.app, name="audit")
 
 DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, CatalogError, RuleError, LineageError)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -45,5 +45,11 @@ def metrics(json_output: JsonFlag = False) -> None:
                 f"  {kpi.title}: 提出 {d['raised']}，已办结 {d['resolved']}，处理中 {d['open']}，"
                 f"超期 {d['overdue']}，中位数 {d['median_hours'] if d['median_hours'] is not None else '—'} h"
             )
+        if kpi.key == "sharing_response_rate" and kpi.details.get("requests"):
+            d = kpi.details
+            console.print(
+                f"  {kpi.title}: 申请 {d['requests']}，按时答复 {d['answered_on_time']}，逾期答复 {d['answered_late']}，"
+                f"超期未答复 {d['pending_overdue']}，期限内待答复 {d['pending_within_deadline']}"
+            )
     for n, k in enumerate(found.kpis, start=1):
         console.print(f"[dim][{n}] {k.method}[/]")

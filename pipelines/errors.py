@@ -53,3 +53,7 @@ def first_problem(err: ValidationError) -> tuple[str, str]:
     """(dotted location, message) of the first problem pydantic found."""
     first = err.errors()[0]
     return ".".join(str(p) for p in first["loc"]), first["msg"]
+
+
+class ShareExportError(PipelineError):
+    """A sharing export cannot be written: unsupported file type, missing Delta table, unwritable path."""

@@ -8,10 +8,11 @@ adjusted working weekends (调休) are not modelled. An open objection past its 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from lakehub.catalog import AmbiguousDatasetError
+from lakehub.catalog.deadlines import working_day_deadline
 from lakehub.quality_rules.errors import RuleError
 from lakehub.quality_rules.masking import Sensitivity, mask_value
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_DUE_WORKING_DAYS = 5
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def due_at(raised_at: datetime, working_days: int = DEFAULT_DUE_WORKING_DAYS) -> datetime:
@@ -30,13 +30,7 @@ def due_at(raised_at: datetime, working_days: int = DEFAULT_DUE_WORKING_DAYS) ->
         raise RuleError(
             f"The objection deadline must be at least 1 working day, got {working_days}. Fix: pass --due-days 5."
         )
-    local = raised_at.astimezone(CHINA_TIME)
-    left = working_days
-    while left:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            left -= 1
-    return local.replace(hour=23, minute=59, second=59, microsecond=0).astimezone(UTC)
+    return working_day_deadline(raised_at, working_days)
 
 
 def mask_key(dataset: DatasetRecord, key: str) -> str:

@@ -1,13 +1,13 @@
-"""Hub KPIs from the catalog: freshness, sharing (not available), objections, pass rates, completeness."""
+"""Hub KPIs from the catalog: freshness, sharing, objections, pass rates, completeness."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from lakehub.catalog import CatalogStore, RunStatus
+from lakehub.catalog import CatalogStore, ExportValues, RunStatus
 from lakehub.catalog.metrics import hub_metrics
 from lakehub.quality_rules.objections import raise_objection
 from tests.quality_helpers import T0, population_result, record, register_base
@@ -57,11 +57,60 @@ def test_freshness_counts_base_datasets_updated_within_their_sla(store: CatalogS
     assert "SLA" in kpi.method
 
 
-def test_sharing_kpis_are_not_available_and_never_a_number(store: CatalogStore) -> None:
+def test_sharing_kpis_are_not_available_before_any_request(store: CatalogStore) -> None:
     found = hub_metrics(store, now=T0)
     for key in ("sharing_response_rate", "sharing_mean_resolution_hours"):
         kpi = found.get(key)
-        assert not kpi.available and kpi.value is None and "0004" in (kpi.reason or "")
+        assert not kpi.available and kpi.value is None and "share request" in (kpi.reason or "")
+
+
+def _deliver(store: CatalogStore, request_id: int, at: datetime) -> None:
+    plan = store.plan_share_export(request_id, actor="wang", now=at)
+    values = ExportValues(
+        path="/tmp/x.csv", file_format="csv", sha256="a" * 64, bytes=1, row_count=1, delta_version=0
+    )
+    store.record_share_export(plan, values, actor="wang", now=at)
+
+
+def test_sharing_response_rate_and_mean_resolution_time_from_known_requests(store: CatalogStore) -> None:
+    register_base(store, "population")
+    register_base(store, "market_entity")
+
+    def ask(dataset: str = "base.population", at: datetime = T0, due_days: int = 10) -> int:
+        return store.request_share(
+            dataset,
+            department="区民政局",
+            purpose="比对",
+            requested_by="wang",
+            now=at,
+            due_working_days=due_days,
+        ).id
+
+    now = T0 + timedelta(days=10)
+    on_time, rejected, late, overdue = ask(), ask(), ask(due_days=1), ask(due_days=1)
+    waiting = ask(at=now - timedelta(hours=1))
+    automatic = ask("base.market_entity")
+    store.decide_share(on_time, approve=True, decided_by="zhao", now=T0 + timedelta(hours=3))
+    store.decide_share(
+        rejected, approve=False, note="用途不符", decided_by="zhao", now=T0 + timedelta(hours=5)
+    )
+    store.decide_share(late, approve=True, decided_by="zhao", now=T0 + timedelta(days=4))
+    _deliver(store, on_time, T0 + timedelta(hours=27))
+    _deliver(store, on_time, T0 + timedelta(hours=50))  # a second delivery does not move the resolution
+    _deliver(store, automatic, T0 + timedelta(hours=1))
+
+    found = hub_metrics(store, now=now)
+    rate = found.get("sharing_response_rate")
+    assert rate.available and rate.value == 60.0 and rate.unit == "%"  # 3 on time of 4 answered + 1 overdue
+    assert rate.details["answered_on_time"] == 3 and rate.details["answered_late"] == 1
+    assert rate.details["pending_overdue"] == 1 and rate.details["pending_within_deadline"] == 1
+    assert rate.details["auto_approved"] == 1 and "10 working days" in rate.method
+    resolution = found.get("sharing_mean_resolution_hours")
+    assert resolution.available and resolution.value == 11.0  # (27 + 5 + 1) / 3
+    assert resolution.details["median_hours"] == 5.0 and resolution.details["approved_not_delivered"] == 1
+    assert resolution.details["rejected"] == 1 and resolution.details["delivered"] == 2
+    assert "first delivered" in resolution.method
+    assert {overdue, waiting} == {r.id for r in store.list_share_requests(status="pending")}
 
 
 def test_objection_resolution_time_mean_median_and_overdue(store: CatalogStore) -> None:
