@@ -120,28 +120,17 @@ def append_entry(
     ).first()
     seq, prev = (head[0] + 1, head[1]) if head is not None else (1, GENESIS_HASH)
     # Stored timestamps keep microseconds on every backend; hash exactly what will be read back.
-    payload = entry_payload(
-        seq=seq,
-        recorded_at=now,
-        action=action.value,
-        actor=actor,
-        department=department,
-        dataset=dataset,
-        request_id=request_id,
-        details=body,
-    )
-    row = AuditEntryRow(
-        seq=seq,
-        recorded_at=now,
-        action=action.value,
-        actor=actor,
-        department=department,
-        dataset=dataset,
-        request_id=request_id,
-        details=body,
-        prev_hash=prev,
-        hash=entry_hash(prev, payload),
-    )
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "recorded_at": now,
+        "action": action.value,
+        "actor": actor,
+        "department": department,
+        "dataset": dataset,
+        "request_id": request_id,
+        "details": body,
+    }
+    row = AuditEntryRow(**fields, prev_hash=prev, hash=entry_hash(prev, entry_payload(**fields)))
     session.add(row)
     session.flush()
     return entry_record(row)
