@@ -27,6 +27,7 @@ from lakehub.cli.state import STATE, config
 from lakehub.lineage.errors import LineageError
 from lakehub.pipelines.errors import PipelineError
 from lakehub.quality_rules.errors import RuleError
+from lakehub.sample_data.errors import SampleDataError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -46,7 +47,13 @@ app.add_typer(lineage_cli.app, name="lineage")
 app.add_typer(share_cli.app, name="share")
 app.add_typer(audit_cli.app, name="audit")
 
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, CatalogError, RuleError, LineageError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    PipelineError,
+    CatalogError,
+    RuleError,
+    LineageError,
+    SampleDataError,
+)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 

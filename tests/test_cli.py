@@ -85,6 +85,13 @@ def test_missing_delivery_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_bad_sample_option_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
+    result = _lakehub("sample", "generate", "--out", str(tmp_path / "s"), "--scale", "50", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "scale must be an integer of at least 100, got 50" in result.stderr.replace("\n", "")
+    assert "Traceback" not in result.stderr and not (tmp_path / "s").exists()
+
+
 def test_init_writes_a_config_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert _lakehub("init", str(tmp_path), cwd=tmp_path).returncode == 0
     config = load_config(tmp_path / "lakehub.toml", env={})
