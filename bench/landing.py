@@ -23,11 +23,11 @@ from lakehub.pipelines.config import LakehubConfig, SparkSettings
 from lakehub.pipelines.landing import land_file
 from lakehub.pipelines.sources import load_sources
 from lakehub.pipelines.spark import build_spark
-from lakehub.sample_data import generate_sample
+from lakehub.sample_data import generate_sample, generator_fingerprint
 
 
 def _sample(folder: Path, scale: int, seed: int) -> Path:
-    marker = folder / f".scale-{scale}-seed-{seed}"
+    marker = folder / f".scale-{scale}-seed-{seed}-{generator_fingerprint()}"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
         generate_sample(folder, scale=scale, seed=seed, sources=["population"])

@@ -38,13 +38,13 @@ from lakehub.pipelines.model_runner import _python_builder, mask_frame
 from lakehub.pipelines.pseudonym import pseudonym_key, register_pseudonym_function
 from lakehub.pipelines.sources import SourceSpec, load_sources
 from lakehub.pipelines.spark import build_spark
-from lakehub.sample_data import generate_sample
+from lakehub.sample_data import generate_sample, generator_fingerprint
 
 OVERHEAD_TARGET = 0.25
 
 
 def _sample(folder: Path, scale: int, seed: int) -> float:
-    marker = folder / f".scale-{scale}-seed-{seed}"
+    marker = folder / f".scale-{scale}-seed-{seed}-{generator_fingerprint()}"
     started = time.perf_counter()
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)

@@ -10,7 +10,7 @@ from lakehub.quality_rules.cn_codes import (
 
 from .defects import DEFECT_KINDS
 from .errors import InvalidSampleOptionError, SampleDataError
-from .generator import MIN_SCALE, generate_sample
+from .generator import MIN_SCALE, generate_sample, generator_fingerprint
 from .manifest import MANIFEST_FILE, Defect, Manifest, SourceFile, read_manifest
 from .sources import LAYOUTS, SOURCE_IDS, SourceLayout
 
@@ -27,6 +27,7 @@ __all__ = [
     "SourceFile",
     "SourceLayout",
     "generate_sample",
+    "generator_fingerprint",
     "id15_to_id18",
     "is_valid_resident_id",
     "is_valid_uscc",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -134,6 +135,14 @@ def _population_batches(population: Population) -> Iterator[Batch]:
     for block in range(population.block_count):
         built = population.build(block)
         yield built.rows, built.notes
+
+
+def generator_fingerprint() -> str:
+    """A short hash of this package's code: a cached sample is current only if it matches (benchmarks)."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def generate_sample(
