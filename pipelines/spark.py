@@ -77,11 +77,17 @@ def find_delta_jars(config: LakehubConfig) -> list[str]:
     return [j for j in jars if _artifact(j) not in shipped]
 
 
+def _jdk_tool(name: str) -> str | None:
+    """Path of a JDK program (`java`, `javac`): under JAVA_HOME when set, else on PATH; None when absent."""
+    home = os.environ.get("JAVA_HOME")
+    tool = str(Path(home) / "bin" / name) if home else shutil.which(name)
+    return tool if tool and Path(tool).exists() else None
+
+
 def check_java() -> str:
     """Path of the java binary Spark will use; raises with a fix when there is none."""
-    home = os.environ.get("JAVA_HOME")
-    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
-    if not java or not Path(java).exists():
+    java = _jdk_tool("java")
+    if java is None:
         raise SparkUnavailableError(
             "Java was not found (Spark needs Java 17 or 21). Fix: `apt-get install openjdk-17-jdk-headless` "
             "or set JAVA_HOME."
@@ -90,9 +96,8 @@ def check_java() -> str:
 
 
 def _javac() -> str:
-    home = os.environ.get("JAVA_HOME")
-    javac = str(Path(home) / "bin" / "javac") if home else shutil.which("javac")
-    if not javac or not Path(javac).exists():
+    javac = _jdk_tool("javac")
+    if javac is None:
         raise SparkUnavailableError(
             f"{UDF_JAR} is missing or older than its sources and there is no Java compiler to build it. "
             "Fix: run `bash scripts/install.sh` (installs openjdk-17-jdk-headless and builds it)."

@@ -301,14 +301,16 @@ def validate(
     try:
         flagged = _flag(frame, compiled, duplicates)
         if samples:
-            texts = {
-                f"_u{i}": _sample_text(item.check, masks)
+            sampled = {
+                i: item.check
                 for i, item in enumerate(compiled)
                 if not isinstance(item.check, TableCheck) and item.check.sample_columns
             }
+            texts = {f"_u{i}": _sample_text(check, masks) for i, check in sampled.items()}
             with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
                 metrics = _metrics(collector.mark(flagged, texts), compiled)
-                found = {int(flag[2:]): rows for flag, rows in collector.texts().items()}
+                by_flag = collector.texts()
+            found = {i: by_flag[f"_u{i}"] for i in sampled if f"_u{i}" in by_flag}
         else:
             metrics, found = _metrics(flagged, compiled), {}
     finally:
