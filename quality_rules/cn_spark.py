@@ -1,26 +1,31 @@
-"""Spark twins of the cn_codes checks: resident IDs and credit codes through lakehub's JVM functions.
+"""Spark twins of the cn_codes checks: resident IDs and credit codes through lakehub's native JVM functions.
 
 GB 11643 and GB 32100 check characters are weighted sums over every character. As Spark SQL they cost
 several times a minimal pass however they are written (17 substring casts about 4x; integer arithmetic on
 the parsed body and base-36 `conv` halves, measured in session 2, still 1.5-2.3 s per rule per 1M rows on
-two cores). Two small Java UDFs in quality_rules/jvm (built into jars/lakehub-udf.jar by
-scripts/install.sh or on first use, registered on every session lakehub builds) read each value once:
+two cores). Small Java classes in quality_rules/jvm (built into jars/lakehub-udf.jar by scripts/install.sh or
+on first use) hold the checks as static methods over Spark's own UTF8String; `NativeFunctions.register`
+makes each a SQL function that is a Catalyst StaticInvoke, so the query's generated code calls the method
+on the row's bytes directly — no conversion to a Java String or byte[], no boxing (a registered Java UDF
+paid both per row: measured ~15 % of a suite's pass in session 3). Results are never null:
 
-- `lakehub_cn_resident_id_facts(id)`: null unless well formed (17 digits, then a digit or X), else
-  (birth date as days since 1970-01-01 + BIRTH_DAY_OFFSET, 0 when not a real date) * 100 + 10 if the check
-  character is right + 1 if the sex digit is odd; birth dates compare with a DATE's `unix_date`. The one-pass engine projects it once per row (`resident_id_derived`) and every resident-ID rule
-  of the suite reads that column (`precomputed=True`); Great Expectations' conditions call it inline.
+- `lakehub_cn_resident_id_facts(id)`: -1 unless well formed (17 digits, then a digit or X) — null too —
+  else (birth date as days since 1970-01-01 + BIRTH_DAY_OFFSET, 0 when not a real date) * 100 + 10 if the
+  check character is right + 1 if the sex digit is odd; birth dates compare with a DATE's `unix_date`. The
+  one-pass engine projects it once per row (`resident_id_derived`) and every resident-ID rule of the suite
+  reads that column (`precomputed=True`); Great Expectations' conditions call it inline.
 - `lakehub_cn_uscc_valid(code)`: charset, GB 11714 organisation check and GB 32100 credit check.
 - `lakehub_cn_mobile_valid(phone)` and `lakehub_cn_admin_code_length(code)` (length of an all-digit code
   with a province-level prefix, else 0): a regex or a cast per row costs about twice as much.
 
-The tests hold every builder equal to its pure-Python twin in cn_codes.
+A non-string argument is cast to STRING by the analyser. The tests hold every builder equal to its
+pure-Python twin in cn_codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
@@ -34,19 +39,16 @@ RESIDENT_ID_FACTS = "lakehub_cn_resident_id_facts"
 USCC_VALID = "lakehub_cn_uscc_valid"
 MOBILE_VALID = "lakehub_cn_mobile_valid"
 ADMIN_CODE_LENGTH = "lakehub_cn_admin_code_length"
-JVM_FUNCTIONS: dict[str, tuple[str, str]] = {
-    RESIDENT_ID_FACTS: ("lakehub.udf.CnResidentIdFacts", "bigint"),
-    USCC_VALID: ("lakehub.udf.CnUsccValid", "boolean"),
-    MOBILE_VALID: ("lakehub.udf.CnMobileValid", "boolean"),
-    ADMIN_CODE_LENGTH: ("lakehub.udf.CnAdminCodeLength", "int"),
-}
-"""SQL function name -> (Java class in jars/lakehub-udf.jar, return type)."""
+MALFORMED = -1
+"""CnResidentIdFacts.MALFORMED: the facts of a null or malformed ID (every well-formed result is positive)."""
 
 
 def register_functions(spark: SparkSession) -> None:
-    """Register the JVM functions the checks call on a session (its jars must include lakehub-udf.jar)."""
-    for name, (class_name, return_type) in JVM_FUNCTIONS.items():
-        spark.udf.registerJavaFunction(name, class_name, return_type)
+    """Register the native functions the checks call on a session (its jars must include lakehub-udf.jar)."""
+    jvm: Any = spark._jvm  # classic Spark: the functions are Catalyst expressions built in the JVM
+    jvm.lakehub.udf.NativeFunctions.register(
+        spark._jsparkSession, RESIDENT_ID_FACTS, USCC_VALID, MOBILE_VALID, ADMIN_CODE_LENGTH
+    )
 
 
 def sql_name(name: str) -> str:
@@ -55,9 +57,8 @@ def sql_name(name: str) -> str:
 
 
 def _call(function: str, name: str) -> str:
-    """SQL calling a lakehub JVM function on the UTF-8 bytes of column `name` (codes are ASCII; reading bytes
-    spares the per-row String decoding a string argument costs)."""
-    return f"{function}(CAST(CAST({sql_name(name)} AS STRING) AS BINARY))"
+    """SQL calling a lakehub native function on column `name`."""
+    return f"{function}({sql_name(name)})"
 
 
 def facts_column(name: str) -> str:
@@ -85,7 +86,7 @@ def resident_id_well_formed(name: str, *, precomputed: bool = False) -> Column:
     """18 characters: 17 digits, then a digit or X (never null)."""
     from pyspark.sql import functions as F
 
-    return F.expr(f"{_facts(name, precomputed)} IS NOT NULL")
+    return F.expr(f"{_facts(name, precomputed)} >= 0")
 
 
 def resident_id_birth_day(name: str, *, precomputed: bool = False) -> Column:
@@ -126,14 +127,14 @@ def uscc_valid(name: str) -> Column:
     """GB 32100: 18 characters of the code charset, GB 11714 organisation check and credit check right."""
     from pyspark.sql import functions as F
 
-    return F.expr(f"coalesce({_call(USCC_VALID, name)}, false)")
+    return F.expr(_call(USCC_VALID, name))
 
 
 def mobile_valid(name: str) -> Column:
     """11-digit mainland mobile number 1[3-9]xxxxxxxxx (never null)."""
     from pyspark.sql import functions as F
 
-    return F.expr(f"coalesce({_call(MOBILE_VALID, name)}, false)")
+    return F.expr(_call(MOBILE_VALID, name))
 
 
 def admin_code_valid(

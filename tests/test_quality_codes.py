@@ -179,7 +179,12 @@ def test_spark_validators_and_masks_agree_with_python_on_every_example(spark: An
 
 @pytest.mark.spark
 def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
-    from lakehub.quality_rules.cn_spark import BIRTH_DAY_OFFSET, resident_id_birth_day, resident_id_facts
+    from lakehub.quality_rules.cn_spark import (
+        BIRTH_DAY_OFFSET,
+        MALFORMED,
+        resident_id_birth_day,
+        resident_id_facts,
+    )
 
     born = dt.date(1985, 3, 15)
     man = next(i for i in (make_resident_id("360404", born, s) for s in range(1, 999, 2)) if i[17] == "X")
@@ -190,13 +195,29 @@ def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
     values = [man, woman, bad_check, unreal, man.lower(), woman[:17], "３６" + woman[2:], woman + "0", None]
     frame = spark.createDataFrame([(v,) for v in values], "v string")
     facts = [row["f"] for row in frame.select(resident_id_facts("v").alias("f")).collect()]
-    # (birth epoch day + offset) * 100 + 10 (check right) + 1 (odd sex digit); 0 for an unreal date; null if
-    # malformed
+    # (birth epoch day + offset) * 100 + 10 (check right) + 1 (odd sex digit); 0 for an unreal date; MALFORMED
+    # (-1) if malformed or null
     day = ((born - dt.date(1970, 1, 1)).days + BIRTH_DAY_OFFSET) * 100
-    assert facts == [day + 11, day + 10, day, 10, None, None, None, None, None]
+    assert facts == [day + 11, day + 10, day, 10, *[MALFORMED] * 5]
     far = spark.createDataFrame([(make_resident_id("360404", d, 1),) for d in EDGE_DAYS], "v string")
     decoded = far.select(resident_id_birth_day("v").alias("d")).collect()
     assert [row["d"] for row in decoded] == [(d - dt.date(1970, 1, 1)).days for d in EDGE_DAYS]
+
+
+@pytest.mark.spark
+def test_national_code_functions_are_native_expressions_not_udfs(spark: Any) -> None:
+    """The checks compile into the query's generated code as static calls on Spark's UTF-8 strings."""
+    frame = spark.createDataFrame([(360404, "13812345678")], "code int, phone string")
+    checked = frame.selectExpr(
+        "lakehub_cn_admin_code_length(code) AS n",  # an int argument is cast to STRING by the analyser
+        "lakehub_cn_mobile_valid(phone) AS m",
+        "lakehub_cn_mobile_valid(NULL) AS null_m",
+        "lakehub_cn_resident_id_facts(NULL) AS null_f",
+    )
+    assert checked.collect()[0].asDict() == {"n": 6, "m": True, "null_m": False, "null_f": -1}
+    plan = checked._jdf.queryExecution().executedPlan().toString()
+    assert "static_invoke(lakehub.udf.CnAdminCodeLength.of(cast(code" in plan and "UDF" not in plan
+    assert not any(f.nullable for f in checked.schema.fields)
 
 
 EDGE_DAYS = [

@@ -1,6 +1,6 @@
 package lakehub.udf;
 
-import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * GB/T 2260 form of an area code: its length when it is ASCII digits starting with a province-level code
@@ -8,9 +8,8 @@ import org.apache.spark.sql.api.java.UDF1;
  * lengths, prefixes and value sets around it. The pure-Python twin is
  * lakehub.quality_rules.cn_codes.is_valid_admin_code (ADMIN_CODE_PROVINCES).
  */
-/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
-public final class CnAdminCodeLength implements UDF1<byte[], Integer> {
-  private static final long serialVersionUID = 1L;
+/* Input: Spark's own UTF-8 string (no conversion); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnAdminCodeLength {
   private static final boolean[] PROVINCES = new boolean[100];
 
   static {
@@ -23,12 +22,14 @@ public final class CnAdminCodeLength implements UDF1<byte[], Integer> {
     }
   }
 
-  @Override
-  public Integer call(byte[] value) {
+  private CnAdminCodeLength() {}
+
+  /** The check on one value, read in place from Spark's UTF-8 bytes (null: 0). */
+  public static int of(UTF8String value) {
     if (value == null) {
-      return null;
+      return 0;
     }
-    int length = value.length;
+    int length = value.numBytes();
     if (length < 2) {
       return 0;
     }
@@ -42,7 +43,7 @@ public final class CnAdminCodeLength implements UDF1<byte[], Integer> {
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(byte[] value, int index) {
-    return (char) (value[index] & 0xFF);
+  private static char at(UTF8String value, int index) {
+    return (char) (value.getByte(index) & 0xFF);
   }
 }

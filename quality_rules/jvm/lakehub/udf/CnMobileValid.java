@@ -1,18 +1,19 @@
 package lakehub.udf;
 
-import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Mainland mobile number: 11 ASCII digits, 1 then 3-9 (1[3-9]xxxxxxxxx). Null is false. The pure-Python twin
  * is lakehub.quality_rules.cn_codes.is_valid_mobile.
  */
-/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
-public final class CnMobileValid implements UDF1<byte[], Boolean> {
-  private static final long serialVersionUID = 1L;
+/* Input: Spark's own UTF-8 string (no conversion); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnMobileValid {
 
-  @Override
-  public Boolean call(byte[] value) {
-    if (value == null || value.length != 11 || at(value, 0) != '1') {
+  private CnMobileValid() {}
+
+  /** The check on one value, read in place from Spark's UTF-8 bytes (null: false). */
+  public static boolean of(UTF8String value) {
+    if (value == null || value.numBytes() != 11 || at(value, 0) != '1') {
       return false;
     }
     char second = at(value, 1);
@@ -29,7 +30,7 @@ public final class CnMobileValid implements UDF1<byte[], Boolean> {
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(byte[] value, int index) {
-    return (char) (value[index] & 0xFF);
+  private static char at(UTF8String value, int index) {
+    return (char) (value.getByte(index) & 0xFF);
   }
 }

@@ -1,11 +1,11 @@
 package lakehub.udf;
 
-import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * GB 11643 facts of a resident ID in one call, so a suite reads them once per row.
  *
- * <p>Returns null unless the value is 17 ASCII digits followed by a digit or an upper-case X (well formed).
+ * <p>Returns MALFORMED (-1) unless the value is 17 ASCII digits followed by a digit or an upper-case X (well formed).
  * Otherwise {@code day * 100 + (checkOk ? 10 : 0) + (odd ? 1 : 0)}, where day is the encoded birth date as
  * days since 1970-01-01 plus DAY_OFFSET when it is a real calendar date (0 when it is not; the offset keeps
  * every year 0000-9999 positive), so Spark compares it with a DATE's unix_date; checkOk tells whether the 18th
@@ -13,18 +13,22 @@ import org.apache.spark.sql.api.java.UDF1;
  * map 10X98765432) and odd whether the 17th digit (sex) is odd. The pure-Python twin is
  * lakehub.quality_rules.cn_codes; the tests hold both equal.
  */
-/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
-public final class CnResidentIdFacts implements UDF1<byte[], Long> {
-  private static final long serialVersionUID = 1L;
+/* Input: Spark's own UTF-8 string (no conversion); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnResidentIdFacts {
+  /** What a null or malformed value gives (every well-formed result is positive). */
+  public static final long MALFORMED = -1L;
+
   /** Added to the epoch day so that every encoded day is positive. */
   public static final long DAY_OFFSET = 1_000_000L;
 
   private static final int[] WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 
-  @Override
-  public Long call(byte[] value) {
-    if (value == null || value.length != 18) {
-      return null;
+  private CnResidentIdFacts() {}
+
+  /** The facts of one value, read in place from Spark's UTF-8 bytes. */
+  public static long of(UTF8String value) {
+    if (value == null || value.numBytes() != 18) {
+      return MALFORMED;
     }
     int sum = 0;
     int ymd = 0;
@@ -32,7 +36,7 @@ public final class CnResidentIdFacts implements UDF1<byte[], Long> {
     for (int i = 0; i < 17; i++) {
       int digit = at(value, i) - '0';
       if (digit < 0 || digit > 9) {
-        return null;
+        return MALFORMED;
       }
       sum += digit * WEIGHTS[i];
       if (i >= 6 && i < 14) {
@@ -47,7 +51,7 @@ public final class CnResidentIdFacts implements UDF1<byte[], Long> {
     } else if (last == 'X') {
       check = 10;
     } else {
-      return null;
+      return MALFORMED;
     }
     boolean checkOk = check == (12 - sum % 11) % 11;
     long day = realDate(ymd) ? epochDay(ymd / 10000, ymd / 100 % 100, ymd % 100) + DAY_OFFSET : 0;
@@ -83,7 +87,7 @@ public final class CnResidentIdFacts implements UDF1<byte[], Long> {
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(byte[] value, int index) {
-    return (char) (value[index] & 0xFF);
+  private static char at(UTF8String value, int index) {
+    return (char) (value.getByte(index) & 0xFF);
   }
 }

@@ -1,15 +1,14 @@
 package lakehub.udf;
 
-import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * GB 32100 unified social credit code: 18 characters of the code charset (digits and upper-case letters
  * without I, O, S, V, Z), the GB 11714 organisation-code check character (17th) and the credit check
  * character (18th) right. Null is false. The pure-Python twin is lakehub.quality_rules.cn_codes.is_valid_uscc.
  */
-/* Input: the UTF-8 bytes of the value (CAST(x AS BINARY)); valid codes are ASCII, so a non-ASCII byte fails. */
-public final class CnUsccValid implements UDF1<byte[], Boolean> {
-  private static final long serialVersionUID = 1L;
+/* Input: Spark's own UTF-8 string (no conversion); valid codes are ASCII, so a non-ASCII byte fails. */
+public final class CnUsccValid {
   private static final String CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   private static final int[] CREDIT_WEIGHTS = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
   private static final int[] ORG_WEIGHTS = {3, 7, 9, 10, 5, 8, 4, 2};
@@ -27,9 +26,11 @@ public final class CnUsccValid implements UDF1<byte[], Boolean> {
     return c <= '9' ? c - '0' : c - 'A' + 10;
   }
 
-  @Override
-  public Boolean call(byte[] value) {
-    if (value == null || value.length != 18) {
+  private CnUsccValid() {}
+
+  /** The check on one value, read in place from Spark's UTF-8 bytes (null: false). */
+  public static boolean of(UTF8String value) {
+    if (value == null || value.numBytes() != 18) {
       return false;
     }
     int credit = 0;
@@ -52,7 +53,7 @@ public final class CnUsccValid implements UDF1<byte[], Boolean> {
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(byte[] value, int index) {
-    return (char) (value[index] & 0xFF);
+  private static char at(UTF8String value, int index) {
+    return (char) (value.getByte(index) & 0xFF);
   }
 }

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -22,8 +21,8 @@ import org.apache.spark.util.CollectionAccumulator;
  * "partition TAB sequence TAB rule TAB text" to a Spark accumulator. The driver orders the lines by (partition, sequence), which is the scan order, and keeps
  * the first rows of each rule.
  *
- * <p>Both functions hold this one object; Java serialisation keeps that sharing inside a task, and the
- * counters live in a thread-local reset per task attempt. The functions are registered once per session
+ * <p>The counters live in a static thread-local, reset per task attempt and per collection (so a query
+ * evaluated on the driver, outside any task, starts afresh too); {@code record} holds the accumulator. The functions are registered once per session
  * (recompiling the suite's generated code for new functions would cost more than the samples);
  * {@link #reset} starts a new collection. A retried task may add its lines twice, which the (partition,
  * sequence) key makes harmless.
@@ -33,10 +32,15 @@ public final class SampleCollector implements Serializable {
 
   private volatile CollectionAccumulator<String> found;
   private final int perRule;
-  private transient ThreadLocal<State> state;
+  /** Per executor thread: the running task's counts (static, so the native wanted() reads them too). */
+  private static final ThreadLocal<State> STATE = ThreadLocal.withInitial(State::new);
+
+  /** Bumped by every reset: state left by an earlier collection in the same thread is stale. */
+  private static volatile long generation;
 
   private static final class State {
     long task = Long.MIN_VALUE;
+    long generation = -1;
     int partition;
     long sequence;
     int[] counts = new int[GROUP];
@@ -52,13 +56,25 @@ public final class SampleCollector implements Serializable {
 
   private static final long ALL = -1L >>> 1;
 
-  /** A collector whose functions are registered as {@code <prefix>_wanted} and {@code <prefix>_record}. */
+  /**
+   * A collector whose functions are registered as {@code <prefix>_wanted} and {@code <prefix>_record}.
+   *
+   * <p>{@code wanted} runs for every failing row, so it is a native static call (no UDF conversion or
+   * boxing) reading this thread's task state; {@code record}, called for at most perRule rows per rule and
+   * task, is a UDF holding the accumulator (serialised to the executors).
+   */
   public static SampleCollector register(SparkSession spark, String prefix, int perRule) {
     SampleCollector collector = new SampleCollector(perRule);
     collector.reset(spark);
-    UDF1<Integer, Long> wanted = collector::wanted;
     UDF2<Integer, String, Boolean> record = collector::record;
-    spark.udf().register(prefix + "_wanted", functions.udf(wanted, DataTypes.LongType).asNondeterministic());
+    NativeFunctions.define(
+        (org.apache.spark.sql.classic.SparkSession) spark,
+        prefix + "_wanted",
+        SampleCollector.class,
+        "wanted",
+        DataTypes.LongType,
+        List.of(DataTypes.IntegerType),
+        false);
     spark.udf().register(prefix + "_record", functions.udf(record, DataTypes.BooleanType).asNondeterministic());
     return collector;
   }
@@ -66,6 +82,7 @@ public final class SampleCollector implements Serializable {
   /** Start a new collection: jobs submitted from now on add to a fresh accumulator. */
   public void reset(SparkSession spark) {
     found = spark.sparkContext().collectionAccumulator("lakehub samples");
+    generation++;
   }
 
   /** What the tasks added since the last reset: "partition TAB sequence TAB rule TAB text" lines. */
@@ -73,19 +90,13 @@ public final class SampleCollector implements Serializable {
     return found.value();
   }
 
-  private State state() {
-    if (state == null) {
-      synchronized (this) {
-        if (state == null) {
-          state = ThreadLocal.withInitial(State::new);
-        }
-      }
-    }
-    State current = state.get();
+  private static State state() {
+    State current = STATE.get();
     TaskContext task = TaskContext.get();
     long attempt = task == null ? -1L : task.taskAttemptId();
-    if (current.task != attempt) {
+    if (current.task != attempt || current.generation != generation) {
       current.task = attempt;
+      current.generation = generation;
       current.partition = task == null ? 0 : task.partitionId();
       current.sequence = 0;
       Arrays.fill(current.counts, 0);
@@ -95,7 +106,7 @@ public final class SampleCollector implements Serializable {
   }
 
   /** Bit b set: rule {@code group * 63 + b} still lacks perRule samples in this task. */
-  public Long wanted(Integer group) {
+  public static long wanted(int group) {
     State current = state();
     if (group >= current.wanted.length) {
       int size = current.wanted.length;

@@ -1,0 +1,71 @@
+package lakehub.udf;
+
+import java.util.List;
+import org.apache.spark.sql.classic.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
+import org.apache.spark.sql.connector.catalog.functions.ScalarFunction;
+import org.apache.spark.sql.types.AbstractDataType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import scala.Option;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Registers lakehub's national-code checks as native SQL functions of a session.
+ *
+ * <p>Each function is a Catalyst {@link StaticInvoke} of a static method taking Spark's own UTF8String: the
+ * generated code of the query calls the method directly on the row's bytes, with no conversion to a Java
+ * String or byte[] and no boxing of the result (a registered Java UDF pays both per row). The analyser
+ * casts a non-string argument to STRING (implicit cast input types). A null argument is handled inside the
+ * method (MALFORMED, false or 0), so the results are never null.
+ */
+public final class NativeFunctions {
+  private NativeFunctions() {}
+
+  /** Register every function on the session under the given names (the SQL names cn_spark.py uses). */
+  public static void register(
+      SparkSession spark, String residentIdFacts, String usccValid, String mobileValid, String adminCodeLength) {
+    define(spark, residentIdFacts, CnResidentIdFacts.class, DataTypes.LongType);
+    define(spark, usccValid, CnUsccValid.class, DataTypes.BooleanType);
+    define(spark, mobileValid, CnMobileValid.class, DataTypes.BooleanType);
+    define(spark, adminCodeLength, CnAdminCodeLength.class, DataTypes.IntegerType);
+  }
+
+  private static void define(SparkSession spark, String name, Class<?> owner, DataType result) {
+    define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true);
+  }
+
+  /**
+   * Register {@code owner.method(...)} as SQL function {@code name}: a static call in the generated code. The
+   * method takes Spark's internal types (UTF8String for STRING, int, long ...) and handles nulls itself.
+   */
+  static void define(
+      SparkSession spark,
+      String name,
+      Class<?> owner,
+      String method,
+      DataType result,
+      List<AbstractDataType> inputs,
+      boolean deterministic) {
+    scala.Function1<scala.collection.immutable.Seq<Expression>, Expression> builder =
+        arguments -> {
+          if (arguments.size() != inputs.size()) {
+            throw new IllegalArgumentException(
+                name + " takes " + inputs.size() + " argument(s), got " + arguments.size());
+          }
+          Option<ScalarFunction<?>> none = Option.empty();
+          return new StaticInvoke(
+              owner,
+              result,
+              method,
+              arguments,
+              CollectionConverters.asScala(inputs).toList(),
+              false, // propagateNull: the method handles null itself
+              false, // returnNullable: never null
+              deterministic,
+              none);
+        };
+    spark.sessionState().functionRegistry().createOrReplaceTempFunction(name, builder, "java_udf");
+  }
+}
