@@ -39,6 +39,8 @@ RESIDENT_ID_FACTS = "lakehub_cn_resident_id_facts"
 USCC_VALID = "lakehub_cn_uscc_valid"
 MOBILE_VALID = "lakehub_cn_mobile_valid"
 ADMIN_CODE_LENGTH = "lakehub_cn_admin_code_length"
+PSEUDONYM_FUNCTION = "lakehub_pseudonym"
+"""(value, inner pad hex) -> HMAC-SHA256 hex (masking.pseudonym_sql builds the call)."""
 MALFORMED = -1
 """CnResidentIdFacts.MALFORMED: the facts of a null or malformed ID (every well-formed result is positive)."""
 
@@ -47,7 +49,12 @@ def register_functions(spark: SparkSession) -> None:
     """Register the native functions the checks call on a session (its jars must include lakehub-udf.jar)."""
     jvm: Any = spark._jvm  # classic Spark: the functions are Catalyst expressions built in the JVM
     jvm.lakehub.udf.NativeFunctions.register(
-        spark._jsparkSession, RESIDENT_ID_FACTS, USCC_VALID, MOBILE_VALID, ADMIN_CODE_LENGTH
+        spark._jsparkSession,
+        RESIDENT_ID_FACTS,
+        USCC_VALID,
+        MOBILE_VALID,
+        ADMIN_CODE_LENGTH,
+        PSEUDONYM_FUNCTION,
     )
 
 

@@ -18,27 +18,42 @@ import scala.jdk.javaapi.CollectionConverters;
  * generated code of the query calls the method directly on the row's bytes, with no conversion to a Java
  * String or byte[] and no boxing of the result (a registered Java UDF pays both per row). The analyser
  * casts a non-string argument to STRING (implicit cast input types). A null argument is handled inside the
- * method (MALFORMED, false or 0), so the results are never null.
+ * method: the checks return MALFORMED, false or 0 (never null); the pseudonym of null is null.
  */
 public final class NativeFunctions {
   private NativeFunctions() {}
 
   /** Register every function on the session under the given names (the SQL names cn_spark.py uses). */
   public static void register(
-      SparkSession spark, String residentIdFacts, String usccValid, String mobileValid, String adminCodeLength) {
+      SparkSession spark,
+      String residentIdFacts,
+      String usccValid,
+      String mobileValid,
+      String adminCodeLength,
+      String pseudonym) {
     define(spark, residentIdFacts, CnResidentIdFacts.class, DataTypes.LongType);
     define(spark, usccValid, CnUsccValid.class, DataTypes.BooleanType);
     define(spark, mobileValid, CnMobileValid.class, DataTypes.BooleanType);
     define(spark, adminCodeLength, CnAdminCodeLength.class, DataTypes.IntegerType);
+    define(
+        spark,
+        pseudonym,
+        Pseudonym.class,
+        "of",
+        DataTypes.StringType,
+        List.of(DataTypes.StringType, DataTypes.StringType),
+        true,
+        true);
   }
 
   private static void define(SparkSession spark, String name, Class<?> owner, DataType result) {
-    define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true);
+    define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true, false);
   }
 
   /**
    * Register {@code owner.method(...)} as SQL function {@code name}: a static call in the generated code. The
-   * method takes Spark's internal types (UTF8String for STRING, int, long ...) and handles nulls itself.
+   * method takes Spark's internal types (UTF8String for STRING, int, long ...) and handles null arguments
+   * itself; only a method returning an object may return null, and then {@code nullable} must be true.
    */
   static void define(
       SparkSession spark,
@@ -47,7 +62,8 @@ public final class NativeFunctions {
       String method,
       DataType result,
       List<AbstractDataType> inputs,
-      boolean deterministic) {
+      boolean deterministic,
+      boolean nullable) {
     scala.Function1<scala.collection.immutable.Seq<Expression>, Expression> builder =
         arguments -> {
           if (arguments.size() != inputs.size()) {
@@ -62,7 +78,7 @@ public final class NativeFunctions {
               arguments,
               CollectionConverters.asScala(inputs).toList(),
               false, // propagateNull: the method handles null itself
-              false, // returnNullable: never null
+              nullable, // returnNullable (the method returns a Java null for SQL null)
               deterministic,
               none);
         };

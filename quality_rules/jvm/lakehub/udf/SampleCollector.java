@@ -74,6 +74,7 @@ public final class SampleCollector implements Serializable {
         "wanted",
         DataTypes.LongType,
         List.of(DataTypes.IntegerType),
+        false,
         false);
     spark.udf().register(prefix + "_record", functions.udf(record, DataTypes.BooleanType).asNondeterministic());
     return collector;
