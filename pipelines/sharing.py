@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from lakehub.catalog import CatalogStore, ExportPlan, ExportValues
 from lakehub.catalog.deadlines import CHINA_TIME
 from lakehub.pipelines.errors import ShareExportError
 from lakehub.quality_rules.masking import Sensitivity, mask_value
+from lakehub.quality_rules.spreadsheet import csv_cell, xlsx_row
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = (".csv", ".xlsx", ".parquet")
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,47 +98,28 @@ def _rows(table: pa.Table) -> Iterator[list[Any]]:
         yield from (list(row) for row in zip(*columns, strict=True))
 
 
-def _csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
 def _write_csv(path: Path, table: pa.Table) -> None:
     # UTF-8 with BOM: Excel on Chinese Windows opens it without garbling.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(table.column_names)
-        writer.writerows([_csv_text(v) for v in row] for row in _rows(table))
+        writer.writerows([csv_cell(v) for v in row] for row in _rows(table))
 
 
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(CHINA_TIME).replace(tzinfo=None)  # Excel has no time zones
-    if isinstance(value, str):
-        return _ILLEGAL_XLSX.sub("", value)
     return value
 
 
 def _write_xlsx(path: Path, table: pa.Table, plan: ExportPlan) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("共享数据")
     sheet.append(table.column_names)
     for row in _rows(table):
-        cells: list[Any] = []
-        for value in map(_xlsx_value, row):
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
+        sheet.append(xlsx_row(sheet, [_xlsx_value(v) for v in row]))
     notes = book.create_sheet("说明")
     request = plan.request
     for label, value in (
@@ -151,7 +131,7 @@ def _write_xlsx(path: Path, table: pa.Table, plan: ExportPlan) -> None:
         ("用途", request.purpose),
         ("审批", f"{request.decided_department or ''} {request.decided_by or ''}".strip()),
     ):
-        notes.append([label, value])
+        notes.append(xlsx_row(notes, [label, value]))
     notes.append([])
     notes.append(["字段", "中文名", "脱敏"])
     for name in table.column_names:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakehub.quality_rules.errors import RuleError
+from lakehub.quality_rules.spreadsheet import csv_cell, xlsx_row
 
 if TYPE_CHECKING:
     from lakehub.catalog import CatalogStore, IssueRecord
@@ -139,7 +140,7 @@ def _write_csv(path: Path, issues: Sequence[IssueRecord]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
-        writer.writerows(_cells(issue) for issue in issues)
+        writer.writerows([csv_cell(cell) for cell in _cells(issue)] for issue in issues)
 
 
 def _write_xlsx(path: Path, department: str, issues: Sequence[IssueRecord]) -> None:
@@ -154,7 +155,7 @@ def _write_xlsx(path: Path, department: str, issues: Sequence[IssueRecord]) -> N
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for issue in issues:
-        sheet.append(_cells(issue))
+        sheet.append(xlsx_row(sheet, _cells(issue)))
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJK", (22, 24, 28, 8, 18, 24, 40, 8, 6, 40, 50), strict=True):
         sheet.column_dimensions[letter].width = width
