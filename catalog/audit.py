@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -236,14 +236,66 @@ def _missing_entries(session: Session, rows: list[AuditEntryRow]) -> list[str]:
     return missing
 
 
-def verify_log(session: Session) -> AuditVerification:
-    """Recompute the chain, list negative-list exports and sharing records missing from the log."""
+ANCHOR_PREFIX = 12
+"""Hex characters of a head hash an anchor must give at least (`audit verify` prints 16)."""
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """`SEQ:HASH` as recorded from an earlier `audit verify` (HASH: at least the first 12 hex characters)."""
+    seq, _, digest = text.strip().partition(":")
+    digest = digest.strip().lower()
+    if (
+        not seq.isdigit()
+        or int(seq) < 1
+        or len(digest) < ANCHOR_PREFIX
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise CatalogError(
+            f"Audit anchor {text!r} is not SEQ:HASH. Fix: copy it from an earlier `lakehub audit verify` "
+            f"line 'anchor SEQ:HASH' (the hash's first {ANCHOR_PREFIX}+ hex characters), e.g. 42:9f3a61c2d4e5b6a7."
+        )
+    return int(seq), digest
+
+
+def _anchor_problems(rows: list[AuditEntryRow], anchors: Sequence[tuple[int, str]]) -> list[AuditProblem]:
+    """Entries recorded outside the database (anchors) that the log no longer holds unchanged.
+
+    Recomputing the chain catches edits by anyone who cannot recompute hashes; an anchor also catches a log
+    rewritten from some entry on (hashes recomputed) or cut back behind the anchor.
+    """
+    by_seq = {row.seq: row for row in rows}
+    problems = []
+    for seq, digest in anchors:
+        row = by_seq.get(seq)
+        if row is None:
+            problems.append(
+                AuditProblem(
+                    seq=seq,
+                    problem=f"anchored entry {seq} is not in the log any more (the log was cut back or rewritten)",
+                )
+            )
+        elif not row.hash.startswith(digest):
+            problems.append(
+                AuditProblem(
+                    seq=seq,
+                    problem=(
+                        f"entry {seq} has hash {row.hash[:16]}…, the anchor recorded {digest[:16]}…: the log "
+                        "was rewritten from this entry or before"
+                    ),
+                )
+            )
+    return problems
+
+
+def verify_log(session: Session, anchors: Sequence[tuple[int, str]] = ()) -> AuditVerification:
+    """Recompute the chain, check recorded anchors, list negative-list exports and sharing records missing."""
     rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+    broken = sorted([*_chain_problems(rows), *_anchor_problems(rows, anchors)], key=lambda p: p.seq)
     return AuditVerification(
         entries=len(rows),
         head_seq=rows[-1].seq if rows else None,
         head_hash=rows[-1].hash if rows else None,
-        broken=tuple(_chain_problems(rows)),
+        broken=tuple(broken),
         negative_list_exports=tuple(_negative_list_exports(session, rows)),
         missing=tuple(_missing_entries(session, rows)),
     )

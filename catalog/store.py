@@ -481,10 +481,11 @@ class CatalogStore:
             name = datasets.resolve(session, dataset, self.url) if dataset is not None else None
             return audit.select_entries(session, since=since, action=action, dataset=name)
 
-    def verify_audit(self) -> AuditVerification:
-        """Recompute the audit log's hash chain; list negative-list exports and sharing records it lacks."""
+    def verify_audit(self, anchors: Sequence[tuple[int, str]] = ()) -> AuditVerification:
+        """Recompute the audit log's hash chain, check anchors (seq, hash prefix) recorded outside the
+        database; list negative-list exports and sharing records the log lacks."""
         with self._transaction() as session:
-            return audit.verify_log(session)
+            return audit.verify_log(session, anchors)
 
     def _audited(self, work: Callable[[Session], _T]) -> _T:
         """Run `work` in a transaction, retrying when a concurrent append took the same log position."""

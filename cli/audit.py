@@ -75,11 +75,23 @@ def _summary(details: object) -> str:
 
 
 @app.command("verify")
-def verify(json_output: JsonFlag = False) -> None:
+def verify(
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="SEQ:HASH printed by an earlier verify and kept outside the hub (repeatable): the log must "
+            "still hold that entry unchanged.",
+        ),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
     """Recompute the hash chain; report the first broken entry and any export of 不予共享 data; exit 1 if so."""
     from lakehub.catalog import CatalogStore
+    from lakehub.catalog.audit import parse_anchor
 
-    result = CatalogStore.open(config().effective_catalog_url).verify_audit()
+    anchors = [parse_anchor(text) for text in anchor or []]
+    result = CatalogStore.open(config().effective_catalog_url).verify_audit(anchors)
     if json_output:
         print_json(
             {
@@ -88,6 +100,7 @@ def verify(json_output: JsonFlag = False) -> None:
                 "entries": result.entries,
                 "head_seq": result.head_seq,
                 "head_hash": result.head_hash,
+                "anchors_checked": len(anchors),
                 "first_broken": result.first_broken,
                 "broken": result.broken,
                 "missing": result.missing,
@@ -98,10 +111,16 @@ def verify(json_output: JsonFlag = False) -> None:
         )
     else:
         if result.chain_intact:
+            checked = f"; {len(anchors)} anchor(s) match" if anchors else ""
             console.print(
                 f"[green]✓[/] hash chain intact: {result.entries} entries, head {result.head_seq} "
-                f"{(result.head_hash or '')[:16]}"
+                f"{(result.head_hash or '')[:16]}{checked}"
             )
+            if result.head_seq is not None:
+                console.print(
+                    f"  anchor {result.head_seq}:{(result.head_hash or '')[:16]} — keep it outside the hub "
+                    "(e.g. in the audit file) and pass it with --anchor next time"
+                )
         else:
             first = result.first_broken
             assert first is not None

@@ -85,7 +85,13 @@ def test_request_approve_export_and_audit_flow(hub: Path) -> None:
     assert "审计日志" in table and "export" in table
     verified = json.loads(_ok("audit", "verify", "--json"))
     assert verified["passed"] and verified["entries"] == 3 and verified["first_broken"] is None
-    assert "hash chain intact: 3 entries" in _ok("audit", "verify")
+    shown_verify = _ok("audit", "verify")
+    assert "hash chain intact: 3 entries" in shown_verify
+    anchor = next(w for w in shown_verify.split() if w.startswith("3:"))
+    assert "1 anchor(s) match" in _ok("audit", "verify", "--anchor", anchor)
+    assert json.loads(_ok("audit", "verify", "--anchor", anchor, "--json"))["anchors_checked"] == 1
+    wrong = CliRunner().invoke(app, ["audit", "verify", "--anchor", "3:" + "0" * 16])
+    assert wrong.exit_code == 1 and "the anchor recorded 0000000000000000" in wrong.output
     shown = _ok("share", "list")
     assert "已交付(1)" in shown and "低保资格比对" in shown
 

@@ -18,7 +18,7 @@ from lakehub.catalog import (
     ShareRequestNotFoundError,
     ShareStatus,
 )
-from lakehub.catalog.audit import GENESIS_HASH, canonical_json, entry_hash
+from lakehub.catalog.audit import GENESIS_HASH, canonical_json, entry_hash, parse_anchor
 from lakehub.catalog.models import CatalogBase
 from tests.quality_helpers import T0, register_base
 from tests.sharing_helpers import register_negative_list
@@ -218,6 +218,53 @@ def test_verify_finds_a_removed_entry_and_a_truncated_tail(store: CatalogStore) 
     tail = store.verify_audit()
     assert any(f"sharing request {ids[0]}: 1 share_approve entry expected, 0" in m for m in tail.missing)
     assert not tail.passed
+
+
+def _rewrite_from(store: CatalogStore, seq: int, actor: str) -> None:
+    """Change entry `seq` and recompute every hash after it, as an insider with database rights could."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lakehub.catalog.audit import _row_payload
+    from lakehub.catalog.models_hub import AuditEntryRow
+
+    _tamper(store)  # drops the append-only triggers
+    with Session(store.engine) as session, session.begin():
+        rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+        previous = GENESIS_HASH
+        for row in rows:
+            if row.seq == seq:
+                row.actor = actor
+            if row.seq >= seq:
+                row.prev_hash = previous
+                row.hash = entry_hash(previous, _row_payload(row))
+            previous = row.hash
+
+
+def test_an_anchor_kept_outside_catches_a_rewritten_or_cut_back_log(store: CatalogStore) -> None:
+    for _ in range(4):
+        _request(store)
+    before = store.verify_audit()
+    assert before.head_seq == 4 and before.head_hash is not None
+    anchor = parse_anchor(f"4:{before.head_hash[:16]}")
+    assert store.verify_audit([anchor]).passed
+    _rewrite_from(store, 2, "nobody")
+    rewritten = store.verify_audit()
+    assert rewritten.chain_intact, "a recomputed chain is consistent: only an anchor can tell"
+    caught = store.verify_audit([anchor])
+    assert not caught.passed and caught.first_broken is not None and caught.first_broken.seq == 4
+    assert "rewritten" in caught.first_broken.problem
+    _tamper(store, "DELETE FROM audit_log WHERE seq = 4")
+    cut = store.verify_audit([anchor])
+    assert cut.first_broken is not None and "not in the log any more" in cut.first_broken.problem
+
+
+@pytest.mark.parametrize(
+    "text", ["4", "x:9f3a61c2d4e5b6a7", "4:9f3a", "0:9f3a61c2d4e5b6a7", "4:9f3a61c2d4e5b6zz"]
+)
+def test_a_malformed_anchor_says_what_to_copy(text: str) -> None:
+    with pytest.raises(CatalogError, match="Fix: copy it from an earlier `lakehub audit verify`"):
+        parse_anchor(text)
 
 
 def test_verify_reports_an_export_of_negative_list_data(store: CatalogStore) -> None:
