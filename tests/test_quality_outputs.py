@@ -214,3 +214,17 @@ def test_department_report_keeps_only_that_departments_failing_rules(store: Cata
     assert [s.group for s in police.departments] == ["区公安分局"]
     housing_only = build_report(store, department="区住房和城乡建设局")
     assert {f.dataset for f in housing_only.failing} == {"base.housing"}
+
+
+def test_deadlines_skip_public_holidays_and_count_adjusted_working_weekends() -> None:
+    from lakehub.catalog.deadlines import calendar_covers, working_day_deadline
+
+    # 2025 National Day + Mid-Autumn: 1–8 October off; Sunday 28 September and Saturday 11 October worked.
+    friday = datetime(2025, 9, 26, 2, 0, tzinfo=UTC)  # 10:00 in China
+    assert working_day_deadline(friday, 1) == datetime(2025, 9, 28, 15, 59, 59, tzinfo=UTC), "调休 Sunday"
+    assert working_day_deadline(friday, 4) == datetime(2025, 10, 9, 15, 59, 59, tzinfo=UTC), "holiday skipped"
+    assert working_day_deadline(friday, 6) == datetime(2025, 10, 11, 15, 59, 59, tzinfo=UTC), "调休 Saturday"
+    # a year whose schedule the installed calendar lacks: Monday–Friday stand in
+    far = datetime(2099, 1, 2, 2, 0, tzinfo=UTC)  # Friday
+    assert not calendar_covers(far.date()) and calendar_covers(friday.date())
+    assert working_day_deadline(far, 1) == datetime(2099, 1, 5, 15, 59, 59, tzinfo=UTC)
