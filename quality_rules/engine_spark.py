@@ -197,7 +197,7 @@ def _sample_text(check: RowCheck | GroupCheck, masks: Mapping[str, Sensitivity])
     return parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
 
 
-def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
+def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule], extra: Sequence[Column] = ()) -> Row:
     """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
     Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation (string aggregates
@@ -213,7 +213,7 @@ def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule]) -> Row:
                 F.count_if(F.col(f"_e{i}")).alias(f"_ne{i}"),
                 F.count_if(F.col(f"_u{i}")).alias(f"_nu{i}"),
             ]
-    return flagged.agg(*aggregates).collect()[0]
+    return flagged.agg(*aggregates, *extra).collect()[0]
 
 
 def sample_masks(
@@ -308,7 +308,8 @@ def validate(
             }
             texts = {f"_u{i}": _sample_text(check, masks) for i, check in sampled.items()}
             with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
-                metrics = _metrics(collector.mark(flagged, texts), compiled)
+                marked = collector.mark(flagged, texts)
+                metrics = _metrics(marked, compiled, collector.aggregates())
                 by_flag = collector.texts()
             found = {i: by_flag[f"_u{i}"] for i in sampled if f"_u{i}" in by_flag}
         else:

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.util.CollectionAccumulator;
@@ -15,14 +15,15 @@ import org.apache.spark.util.CollectionAccumulator;
  * samples cost no extra scan of the data.
  *
  * <p>Per row that fails some rule the engine calls {@code wanted(g)} once per group g of 63 rules: a bit
- * mask of the group's rules that still lack {@code perRule} samples in this task. It then marks rule i's
- * failing rows as {@code failed AND (bit i % 63 of mask i / 63 is 0 OR record(i, text))}: {@code record} returns true, so
- * counts are unchanged, the sample text is built only for wanted rows, and it adds
- * "partition TAB sequence TAB rule TAB text" to a Spark accumulator. The driver orders the lines by (partition, sequence), which is the scan order, and keeps
- * the first rows of each rule.
+ * mask of the group's rules that still lack {@code perRule} samples in this task. ANDed with the rules the
+ * row fails, a non-zero mask makes the engine build the group's texts and call {@code recordRow} once,
+ * which adds "partition TAB sequence TAB rule TAB text" to a Spark accumulator for each bit. The driver
+ * orders the lines by (partition, sequence), which is the scan order, and keeps the first rows of each
+ * rule.
  *
  * <p>The counters live in a static thread-local, reset per task attempt and per collection (so a query
- * evaluated on the driver, outside any task, starts afresh too); {@code record} holds the accumulator. The functions are registered once per session
+ * evaluated on the driver, outside any task, starts afresh too); {@code recordRow} holds the accumulator.
+ * The functions are registered once per session
  * (recompiling the suite's generated code for new functions would cost more than the samples);
  * {@link #reset} starts a new collection. A retried task may add its lines twice, which the (partition,
  * sequence) key makes harmless.
@@ -66,7 +67,7 @@ public final class SampleCollector implements Serializable {
   public static SampleCollector register(SparkSession spark, String prefix, int perRule) {
     SampleCollector collector = new SampleCollector(perRule);
     collector.reset(spark);
-    UDF2<Integer, String, Boolean> record = collector::record;
+    UDF3<Integer, Long, scala.collection.Seq<String>, Boolean> recordRow = collector::recordRow;
     NativeFunctions.define(
         (org.apache.spark.sql.classic.SparkSession) spark,
         prefix + "_wanted",
@@ -76,7 +77,7 @@ public final class SampleCollector implements Serializable {
         List.of(DataTypes.IntegerType),
         false,
         false);
-    spark.udf().register(prefix + "_record", functions.udf(record, DataTypes.BooleanType).asNondeterministic());
+    spark.udf().register(prefix + "_record", functions.udf(recordRow, DataTypes.BooleanType).asNondeterministic());
     return collector;
   }
 
@@ -118,8 +119,22 @@ public final class SampleCollector implements Serializable {
     return current.wanted[group];
   }
 
+  /**
+   * Record one row's sample texts: bit b of {@code picked} set means rule {@code group * 63 + b} fails on
+   * this row and still wants samples; {@code texts} holds the group's texts by bit. Always true.
+   */
+  public Boolean recordRow(Integer group, Long picked, scala.collection.Seq<String> texts) {
+    long bits = picked;
+    while (bits != 0) {
+      int bit = Long.numberOfTrailingZeros(bits);
+      bits &= bits - 1;
+      record(group * GROUP + bit, texts.apply(bit));
+    }
+    return true;
+  }
+
   /** Record a failing row's sample text (called only while the rule is wanted); always true. */
-  public Boolean record(Integer rule, String text) {
+  private Boolean record(int rule, String text) {
     State current = state();
     if (current.counts[rule] < perRule) {
       if (++current.counts[rule] == perRule) {
