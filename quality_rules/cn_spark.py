@@ -39,6 +39,8 @@ RESIDENT_ID_FACTS = "lakehub_cn_resident_id_facts"
 USCC_VALID = "lakehub_cn_uscc_valid"
 MOBILE_VALID = "lakehub_cn_mobile_valid"
 ADMIN_CODE_LENGTH = "lakehub_cn_admin_code_length"
+REGEX_FIND = "lakehub_regex_find"
+"""(value, pattern) -> value RLIKE pattern, without a String copy per ASCII value (see regex_find)."""
 PSEUDONYM_FUNCTION = "lakehub_pseudonym"
 """(value, inner pad hex) -> HMAC-SHA256 hex (masking.pseudonym_sql builds the call)."""
 MALFORMED = -1
@@ -55,7 +57,20 @@ def register_functions(spark: SparkSession) -> None:
         MOBILE_VALID,
         ADMIN_CODE_LENGTH,
         PSEUDONYM_FUNCTION,
+        REGEX_FIND,
     )
+
+
+def regex_find(value: Column, pattern: str) -> Column:
+    """`value RLIKE pattern` (Java regex, found anywhere; null stays null) as lakehub's native function.
+
+    Spark's RLIKE copies every value into a Java String and allocates a Matcher per row; the native
+    function reads ASCII values in place and reuses one Matcher per pattern and thread (same
+    java.util.regex semantics, so Great Expectations' RLIKE agrees — the parity test checks it).
+    """
+    from pyspark.sql import functions as F
+
+    return F.call_function(REGEX_FIND, value.cast("string"), F.lit(pattern))
 
 
 def sql_name(name: str) -> str:

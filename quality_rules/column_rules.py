@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from lakehub.quality_rules.cn_spark import regex_find
 from lakehub.quality_rules.compiled import CompileContext, GroupCheck, RowCheck
 from lakehub.quality_rules.kwargs import ColumnMapKwargs, CountRange, MulticolumnKwargs, NeedsABound
 
@@ -114,7 +115,7 @@ class MatchRegexKwargs(ColumnMapKwargs):
 
 def compile_match_regex(kwargs: MatchRegexKwargs, context: CompileContext) -> RowCheck:
     """Values without a match are unexpected."""
-    return value_check(kwargs.column, column(kwargs.column).cast("string").rlike(kwargs.regex))
+    return value_check(kwargs.column, regex_find(column(kwargs.column), kwargs.regex))
 
 
 class LengthsBetweenKwargs(ColumnMapKwargs, CountRange):

@@ -256,3 +256,34 @@ def test_udf_jar_is_rebuilt_when_a_java_source_is_newer(
     os.utime(jar, ns=(0, 0))  # older than the sources
     spark_module.udf_jar()
     assert jar.stat().st_mtime_ns > 0 and not list(tmp_path.glob(".lakehub-udf.jar.*"))
+
+
+@pytest.mark.spark
+def test_native_regex_find_agrees_with_rlike(spark: Any) -> None:
+    """Same java.util.regex search as Spark's RLIKE on ASCII, non-ASCII and null values, several patterns
+    in one projection (each thread caches one Matcher per pattern)."""
+    from pyspark.sql import functions as F
+
+    from lakehub.quality_rules.cn_spark import regex_find
+
+    values = [
+        "R0123456789",
+        "R012345678",
+        "xR0123456789",
+        "张伟R0123456789",
+        "R０123456789",
+        "",
+        None,
+        "ab\ncd",
+    ]
+    patterns = [r"^R[0-9]{10}$", r"R\d{10}", r"^\p{IsHan}", "cd$", "(?s)b.c", "^$"]
+    frame = spark.createDataFrame([(v,) for v in values], "v string").repartition(3)
+    native = frame.select("v", *[regex_find(F.col("v"), p).alias(f"n{i}") for i, p in enumerate(patterns)])
+    both = native.select("*", *[F.col("v").rlike(p).alias(f"r{i}") for i, p in enumerate(patterns)]).collect()
+    assert len(both) == len(values)
+    for row in both:
+        assert [row[f"n{i}"] for i in range(len(patterns))] == [row[f"r{i}"] for i in range(len(patterns))], (
+            row
+        )
+    assert any(row["n0"] for row in both) and any(row["n2"] for row in both)
+    assert "static_invoke(lakehub.udf.RegexFind.of(" in native._jdf.queryExecution().executedPlan().toString()

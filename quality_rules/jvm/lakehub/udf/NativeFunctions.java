@@ -30,7 +30,8 @@ public final class NativeFunctions {
       String usccValid,
       String mobileValid,
       String adminCodeLength,
-      String pseudonym) {
+      String pseudonym,
+      String regexFind) {
     define(spark, residentIdFacts, CnResidentIdFacts.class, DataTypes.LongType);
     define(spark, usccValid, CnUsccValid.class, DataTypes.BooleanType);
     define(spark, mobileValid, CnMobileValid.class, DataTypes.BooleanType);
@@ -43,11 +44,22 @@ public final class NativeFunctions {
         DataTypes.StringType,
         List.of(DataTypes.StringType, DataTypes.StringType),
         true,
+        true,
+        false);
+    define(
+        spark,
+        regexFind,
+        RegexFind.class,
+        "of",
+        DataTypes.BooleanType,
+        List.of(DataTypes.StringType, DataTypes.StringType),
+        true,
+        false,
         true);
   }
 
   private static void define(SparkSession spark, String name, Class<?> owner, DataType result) {
-    define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true, false);
+    define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true, false, false);
   }
 
   /**
@@ -63,7 +75,8 @@ public final class NativeFunctions {
       DataType result,
       List<AbstractDataType> inputs,
       boolean deterministic,
-      boolean nullable) {
+      boolean nullable,
+      boolean propagateNull) {
     scala.Function1<scala.collection.immutable.Seq<Expression>, Expression> builder =
         arguments -> {
           if (arguments.size() != inputs.size()) {
@@ -77,7 +90,7 @@ public final class NativeFunctions {
               method,
               arguments,
               CollectionConverters.asScala(inputs).toList(),
-              false, // propagateNull: the method handles null itself
+              propagateNull, // true: a null argument gives null without calling the method
               nullable, // returnNullable (the method returns a Java null for SQL null)
               deterministic,
               none);

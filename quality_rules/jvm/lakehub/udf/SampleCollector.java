@@ -76,6 +76,7 @@ public final class SampleCollector implements Serializable {
         DataTypes.LongType,
         List.of(DataTypes.IntegerType),
         false,
+        false,
         false);
     spark.udf().register(prefix + "_record", functions.udf(recordRow, DataTypes.BooleanType).asNondeterministic());
     return collector;
