@@ -34,7 +34,7 @@ from lakehub.lineage.report import RecordingEmitter
 from lakehub.pipelines import jobs
 from lakehub.pipelines.config import LakehubConfig, SparkSettings
 from lakehub.pipelines.dag import topological_order
-from lakehub.pipelines.model_runner import _python_builder, mask_frame
+from lakehub.pipelines.model_runner import mask_frame, python_builder
 from lakehub.pipelines.pseudonym import pseudonym_key, register_pseudonym_function
 from lakehub.pipelines.sources import SourceSpec, load_sources
 from lakehub.pipelines.spark import build_spark
@@ -138,7 +138,7 @@ def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
                 frame.createOrReplaceTempView(views[ref])
             result = spark.sql(model.render_sql(views))
         else:
-            result = _python_builder(model)(frames)
+            result = python_builder(model)(frames)
         result = mask_frame(result, dict.fromkeys(model.pseudonym_columns, "pseudonym"), key)
         result.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
             str(root / name.replace(".", "/"))
