@@ -11,8 +11,9 @@ back to a full rebuild and says why.
 
 The governance around a model costs a fixed number of small Spark jobs, not extra passes over the data
 (see ``ModelResult.phases``): each input's Delta version is read once per runner (``TableVersions``); a
-full write takes its row count from the commit's metrics and a MERGE from the suite's one pass over the
-written version, so nothing counts the table again; the schema comes from the frame already at hand.
+full build keeps the rows it writes cached and its suite checks them there instead of reading the new
+table back; a full write takes its row count from the commit's metrics and a MERGE from the suite's pass
+over the committed version, so nothing counts the table again; the schema comes from the frame at hand.
 
 Planning (``model_planning``), protection (``model_protection``), recording (``model_recording``) and
 the result types (``model_results``) live in their own modules; this one runs them in order.
@@ -300,9 +301,13 @@ class ModelRunner:
                 quality = None
             else:
                 with clock("build_write"):
-                    written, types = self._write(model, inputs, plan)
-                with clock("validate"):
-                    quality, types = self._validate(model, written, types)
+                    written, types, rows = self._write(model, inputs, plan)
+                try:
+                    with clock("validate"):
+                        quality, types = self._validate(model, written, types, rows)
+                finally:
+                    if rows is not None:
+                        rows.unpersist()
                 written = self._with_row_count(model, written, quality)
             with clock("catalog"):
                 register_model_table(self.store, self.config, model, run_id, written, types)
@@ -413,15 +418,24 @@ class ModelRunner:
             )
         return mask_frame(result.select(*declared), model.masked_columns(), self.key)
 
-    def _write(self, model: ModelSpec, inputs: Sequence[Input], plan: Plan) -> tuple[Written, dict[str, str]]:
-        """Write the table; the commit (row count None when only the suite's pass will know it) and the
-        column types of what was written."""
+    def _write(
+        self, model: ModelSpec, inputs: Sequence[Input], plan: Plan
+    ) -> tuple[Written, dict[str, str], DataFrame | None]:
+        """Write the table: the commit (row count -1 when only the suite's pass will know it), the column
+        types written, and for a full build the written rows, still cached for the suite (the caller
+        unpersists them)."""
+        from pyspark import StorageLevel
+
         location = self.location(model.full_name)
-        if plan.mode == "full":
-            frame = self.build(model, self._frames(model, inputs, None))
+        if plan.mode != "full":
+            return *self._merge(model, inputs, plan), None
+        frame = self.build(model, self._frames(model, inputs, None)).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
             frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
-            return self._commit(model), _types(frame)
-        return self._merge(model, inputs, plan)
+            return self._commit(model), _types(frame), frame
+        except BaseException:
+            frame.unpersist()
+            raise
 
     def _merge(self, model: ModelSpec, inputs: Sequence[Input], plan: Plan) -> tuple[Written, dict[str, str]]:
         from delta.tables import DeltaTable
@@ -546,17 +560,21 @@ class ModelRunner:
 
     # ---------------------------------------------------------------- quality
     def _validate(
-        self, model: ModelSpec, written: Written, types: dict[str, str]
+        self, model: ModelSpec, written: Written, types: dict[str, str], rows: DataFrame | None
     ) -> tuple[SuiteResult | None, dict[str, str]]:
-        """The suite's result on the version just written (one pass, plus one for uniqueness rules), and
-        the column types as stored."""
+        """The suite's result on what was written, and the column types as stored.
+
+        A full build checks the rows it has just written, still cached from the write, so the suite costs
+        its own pass (plus one for uniqueness rules) but no second read of the table, which would also
+        rebuild the new Delta snapshot's file list; a MERGE checks the version it committed.
+        """
         if model.meta.suite is None:
             return None, types
         from lakehub.quality_rules.engine_spark import validate
 
         suite = model_suite(model)
         assert suite is not None
-        frame = self._table(model, written.version)
+        frame = rows if rows is not None else self._table(model, written.version)
         sensitivity = {c.name: c.classification for c in model.meta.columns if c.classification}
         return validate(frame, suite, sensitivity=sensitivity), _types(frame)
 

@@ -95,6 +95,25 @@ def test_row_counts_taken_from_commits_and_suites_equal_counting_each_table(spar
         assert result.quality is not None and result.quality.row_count == counted, result.model
 
 
+def test_suites_checked_on_the_cached_written_rows_count_what_the_stored_tables_hold(
+    spark: Any, hub: Hub
+) -> None:
+    from lakehub.pipelines.model_runner import model_suite
+    from lakehub.quality_rules.engine_spark import validate
+
+    models = jobs.registered_models(hub.config)
+    for result in (r for run in hub.report.models for r in run.results):
+        assert result.quality is not None, result.model
+        suite = model_suite(models[result.model])
+        assert suite is not None
+        stored = validate(hub.table(spark, result.model), suite)
+        counts = [(r.rule_id, r.element_count, r.unexpected_count, r.success) for r in stored.results]
+        assert [
+            (r.rule_id, r.element_count, r.unexpected_count, r.success) for r in result.quality.results
+        ] == (counts), result.model
+        assert result.quality.row_count == stored.row_count, result.model
+
+
 def test_special_population_alerts_are_exactly_the_manifests_deceased_and_imprisoned_still_paid_cases(
     spark: Any, hub: Hub
 ) -> None:
