@@ -8,157 +8,97 @@ inputs filtered to them, and MERGEs the result (deleting keys that no longer pro
 gives the same table as a full rebuild. Anything that makes that unsafe — no previous run, changed
 model code, an input without a key mapping that changed, a change feed that cannot be read — falls
 back to a full rebuild and says why.
+
+The governance around a model costs a fixed number of small Spark jobs, not extra passes over the data
+(see ``ModelResult.phases``): each input's Delta version is read once per runner (``TableVersions``); a
+full build keeps the rows it writes cached and its suite checks them there instead of reading the new
+table back; a full write takes its row count from the commit's metrics and a MERGE from the suite's pass
+over the committed version, so nothing counts the table again; the schema comes from the frame at hand.
+
+Planning (``model_planning``), protection (``model_protection``), recording (``model_recording``) and
+the result types (``model_results``) live in their own modules; this one runs them in order.
 """
 
 from __future__ import annotations
 
-import enum
-import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakehub.catalog import CatalogStore, ColumnSpec, DatasetNotFoundError, DatasetSpec, RunStatus
-from lakehub.lineage.naming import dataset_name_for_location
-from lakehub.lineage.report import (
-    ColumnInfo,
-    DatasetIO,
-    FieldSource,
-    JobRun,
-    LineageEmitter,
-    ParentRun,
-)
+from lakehub.catalog import CatalogStore, DatasetNotFoundError, DatasetSpec, RunStatus
+from lakehub.lineage.report import DatasetIO, JobRun, LineageEmitter
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.dag import descendants
 from lakehub.pipelines.landing_lineage import PipelineLineage
+from lakehub.pipelines.model_code import model_suite, python_builder, python_column_lineage
+from lakehub.pipelines.model_planning import (
+    WATERMARK_LOOKBACK,
+    Input,
+    Plan,
+    TableVersions,
+    changed_keys,
+    check_change_feeds,
+    code_fingerprint,
+    error_text,
+    last_run_details,
+    plan_build,
+    read_input,
+    uses_pseudonyms,
+)
+from lakehub.pipelines.model_protection import check_grants, mask_frame
+from lakehub.pipelines.model_recording import (
+    dataset_spec,
+    input_io,
+    model_job,
+    model_location,
+    output_io,
+    register_model_table,
+)
+from lakehub.pipelines.model_results import (
+    PHASES,
+    ModelProgress,
+    ModelResult,
+    ModelStatus,
+    ModelTierRun,
+    PhaseClock,
+    Written,
+)
 from lakehub.pipelines.model_specs import ModelSpec, ModelSpecError
-from lakehub.pipelines.pseudonym import SQL_FUNCTION, pseudonym_key, register_pseudonym_function
-from lakehub.pipelines.validation import rule_outcomes
+from lakehub.pipelines.pseudonym import pseudonym_key, register_pseudonym_function
 from lakehub.quality_rules.recording import record_suite_result
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-    from lakehub.quality_rules import Suite, SuiteResult
+    from lakehub.quality_rules import SuiteResult
+
+__all__ = [
+    "PHASES",
+    "WATERMARK_LOOKBACK",
+    "ModelProgress",
+    "ModelResult",
+    "ModelRunner",
+    "ModelStatus",
+    "ModelTierRun",
+    "check_grants",
+    "code_fingerprint",
+    "mask_frame",
+    "model_suite",
+    "python_builder",
+    "python_column_lineage",
+    "uses_pseudonyms",
+]
 
 log = logging.getLogger(__name__)
 
-ModelProgress = Callable[[str, str, int, int], None]
-"""progress(phase, model, done, total); phase is 'model'."""
-WATERMARK_LOOKBACK = 1000
-_PSEUDONYM_CALL = re.compile(rf"\b{SQL_FUNCTION}\s*\(")
-"""How many recent model runs are searched for a model's last input versions."""
-
-
-class ModelStatus(enum.Enum):
-    """How one model run came out."""
-
-    SUCCEEDED = "succeeded"
-    UNCHANGED = "unchanged"
-    """No input changed since the last run: nothing was computed, written or validated again."""
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    """Not run because a model it reads failed in this run."""
-
-
-@dataclass(frozen=True, slots=True)
-class ModelResult:
-    """Outcome of one model in a run."""
-
-    model: str
-    tier: str
-    status: ModelStatus
-    run_id: str | None = None
-    mode: str | None = None
-    """'full' or 'incremental' (None when nothing was computed)."""
-    reason: str | None = None
-    """Why it was rebuilt in full, skipped or failed."""
-    version: int | None = None
-    row_count: int | None = None
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    affected_keys: int | None = None
-    """Incremental runs: output keys recomputed."""
-    input_versions: Mapping[str, int] = field(default_factory=dict)
-    quality: SuiteResult | None = None
-    """The model suite's result on the written table (None when not validated)."""
-    duration_s: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        """Built (or already up to date) and no error rule of its suite failed."""
-        return self.status in (ModelStatus.SUCCEEDED, ModelStatus.UNCHANGED) and (
-            self.quality is None or self.quality.passed
-        )
-
-    @property
-    def quality_outcome(self) -> str | None:
-        """passed / warned / failed, or None when not validated."""
-        return self.quality.outcome.value if self.quality is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelTierRun:
-    """One `lakehub run` over models of a tier (or the models selected)."""
-
-    run_id: str
-    tier: str
-    results: tuple[ModelResult, ...]
-    duration_s: float
-
-    @property
-    def passed(self) -> bool:
-        """Every model built and passed its suite."""
-        return all(r.passed for r in self.results)
-
-
-@dataclass(frozen=True, slots=True)
-class _Input:
-    name: str
-    location: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    mode: str | None
-    """'full', 'incremental' or None (unchanged)."""
-    reason: str
-    changed: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-    """Incremental: input → (first, last) version to read changes from."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Written:
-    version: int | None
-    row_count: int
-    inserted: int
-    updated: int
-    deleted: int
-    affected_keys: int | None = None
-    operation: str = "WRITE"
-
-
-def code_fingerprint(model: ModelSpec, key_id: str = "") -> str:
-    """Hash of the model's code and sidecar (and the pseudonym key's id for models that use the key):
-    a change forces a full rebuild."""
-    text = model.code + "\n" + model.meta.model_dump_json() + ("\n" + key_id if key_id else "")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def uses_pseudonyms(model: ModelSpec) -> bool:
-    """Whether a model writes pseudonym columns or calls the SQL function person_key()."""
-    return bool(model.pseudonym_columns) or bool(_PSEUDONYM_CALL.search(model.code))
-
 
 class ModelRunner:
-    """Runs models against one warehouse, catalog, SparkSession and lineage emitter."""
+    """Runs models against one warehouse, catalog, SparkSession and lineage emitter.
+
+    A runner reads each input's Delta version once and follows its own commits after that, so one runner
+    serves one `lakehub run`: build a new one for the next run.
+    """
 
     def __init__(
         self,
@@ -177,6 +117,8 @@ class ModelRunner:
         self.full_refresh = full_refresh
         self._key: bytes | None = None
         self._function_ready = False
+        self._versions: TableVersions | None = None
+        self._clock = PhaseClock()
 
     @property
     def spark(self) -> SparkSession:
@@ -190,6 +132,13 @@ class ModelRunner:
         return self._spark
 
     @property
+    def versions(self) -> TableVersions:
+        """Delta versions of the tables this runner reads and writes."""
+        if self._versions is None:
+            self._versions = TableVersions(self.spark)
+        return self._versions
+
+    @property
     def key(self) -> bytes:
         """The hub's pseudonym key (config secret or the warehouse's generated key); never logged."""
         if self._key is None:
@@ -201,6 +150,14 @@ class ModelRunner:
         from lakehub.quality_rules.masking import key_id
 
         return code_fingerprint(model, key_id(self.key) if uses_pseudonyms(model) else "")
+
+    def location(self, name: str) -> str:
+        """Delta location of a dataset ``tier.name``."""
+        return model_location(self.config, name)
+
+    def dataset_spec(self, model: ModelSpec, types: Mapping[str, str]) -> DatasetSpec:
+        """What the catalog records about a model's table."""
+        return dataset_spec(self.config, model, types)
 
     # ---------------------------------------------------------------- the run
     def run(
@@ -236,7 +193,7 @@ class ModelRunner:
                     for child in descendants(models, name):
                         blocked.setdefault(child, name)
             results.append(result)
-            log.info("model %s: %s", name, result.status.value)
+            log.info("model %s: %s %s", name, result.status.value, result.phases)
             if progress:
                 progress("model", name, done, len(order))
         status = RunStatus.SUCCEEDED if all(r.passed for r in results) else RunStatus.FAILED
@@ -258,31 +215,18 @@ class ModelRunner:
         """Build one model; every error is caught, recorded and reported as a failed result."""
         started = time.perf_counter()
         run_id = self.store.start_run(model.job_name, "model", parent_run_id=parent_run_id)
-        job = self._job(model, run_id, parent_run_id, parent_job)
+        job = model_job(model, run_id, parent_run_id, parent_job)
         if self._spark is None and not self.full_refresh:
             quick = self._unchanged_by_catalog(model, run_id, job, started)
             if quick is not None:
                 return quick
         return self._run_model(model, run_id, job, started)
 
-    def _job(self, model: ModelSpec, run_id: str, parent_run_id: str, parent_job: str) -> JobRun:
-        return JobRun(
-            run_id=run_id,
-            job_name=model.job_name,
-            job_type="MODEL",
-            parent=ParentRun(parent_run_id, parent_job),
-            description=model.meta.description,
-            owner=model.meta.owner,
-            sql=model.render_sql() if model.kind == "sql" else None,
-            source_code=model.code if model.kind == "python" else None,
-            processing_engine_version=_pyspark_version(),
-        )
-
     def _unchanged_by_catalog(
         self, model: ModelSpec, run_id: str, job: JobRun, started: float
     ) -> ModelResult | None:
         """Before Spark has started: unchanged when the catalog's input versions equal the last run's."""
-        last = self._last_run(model)
+        last = last_run_details(self.store, model)
         if last is None or last.get("code") != self.fingerprint(model):
             return None
         try:
@@ -305,7 +249,7 @@ class ModelRunner:
             for ref, r in records.items()
         ]
         reason = "no input changed since the last run (catalog versions)"
-        written = _Written(output.current_version, output.row_count or 0, 0, 0, 0)
+        written = Written(output.current_version, output.row_count or 0, 0, 0, 0)
         self.emitter.start(job, inputs)
         self.store.finish_run(
             run_id,
@@ -318,7 +262,7 @@ class ModelRunner:
             },
         )
         types = {c.name: c.data_type for c in output.columns}
-        self.emitter.complete(job, inputs, [self._output_io(model, written, None, types)])
+        self.emitter.complete(job, inputs, [output_io(self.config, model, written, None, types)])
         return ModelResult(
             model.full_name,
             model.tier,
@@ -332,15 +276,19 @@ class ModelRunner:
         )
 
     def _run_model(self, model: ModelSpec, run_id: str, job: JobRun, started: float) -> ModelResult:
-        inputs: list[_Input] = []
+        inputs: list[Input] = []
+        clock = self._clock = PhaseClock()
         try:
-            check_grants(model)
-            inputs = [self._input(ref) for ref in model.refs]
-            input_io = [self._input_io(i) for i in inputs]
-            self.emitter.start(job, input_io)
-            plan = self._plan(model, inputs)
-            if plan.mode == "incremental":
-                plan = self._check_change_feeds(inputs, plan)
+            with clock("plan"):
+                check_grants(model)
+                inputs = [read_input(self.versions, ref, self.location(ref)) for ref in model.refs]
+            with clock("lineage"):
+                inputs_io = [input_io(self.store, i) for i in inputs]
+                self.emitter.start(job, inputs_io)
+            with clock("plan"):
+                plan = self._plan(model, inputs)
+                if plan.mode == "incremental":
+                    plan = check_change_feeds(self.spark, inputs, plan)
             versions = {i.name: i.version for i in inputs}
             details: dict[str, Any] = {
                 "input_versions": versions,
@@ -348,31 +296,50 @@ class ModelRunner:
                 "mode": plan.mode,
                 "reason": plan.reason,
             }
-            written = self._current(model) if plan.mode is None else self._write(model, inputs, plan)
-            quality = self._validate(model) if plan.mode is not None else None
-            self._register(model, run_id, written)
-            if quality is not None:
-                record_suite_result(
-                    self.store, quality, dataset=model.full_name, run_id=run_id, delta_version=written.version
+            if plan.mode is None:
+                written, types = self._current(model)
+                quality = None
+            else:
+                with clock("build_write"):
+                    written, types, rows = self._write(model, inputs, plan)
+                try:
+                    with clock("validate"):
+                        quality, types = self._validate(model, written, types, rows)
+                finally:
+                    if rows is not None:
+                        rows.unpersist()
+                written = self._with_row_count(model, written, quality)
+            with clock("catalog"):
+                register_model_table(self.store, self.config, model, run_id, written, types)
+                if quality is not None:
+                    record_suite_result(
+                        self.store,
+                        quality,
+                        dataset=model.full_name,
+                        run_id=run_id,
+                        delta_version=written.version,
+                    )
+                details.update(
+                    rows=written.row_count,
+                    version=written.version,
+                    inserted=written.inserted,
+                    updated=written.updated,
+                    deleted=written.deleted,
+                    affected_keys=written.affected_keys,
+                    quality=quality.outcome.value if quality else None,
                 )
-            details.update(
-                rows=written.row_count,
-                version=written.version,
-                inserted=written.inserted,
-                updated=written.updated,
-                deleted=written.deleted,
-                affected_keys=written.affected_keys,
-                quality=quality.outcome.value if quality else None,
-            )
-            status = RunStatus.SKIPPED if plan.mode is None else RunStatus.SUCCEEDED
-            self.store.finish_run(run_id, status, details=details)
-            output = self._output_io(model, written, quality, self._schema_types(model))
-            self.emitter.complete(job, input_io, [output])
+                status = RunStatus.SKIPPED if plan.mode is None else RunStatus.SUCCEEDED
+                self.store.finish_run(run_id, status, details=details)
+            with clock("lineage"):
+                output = output_io(self.config, model, written, quality, types)
+                self.emitter.complete(job, inputs_io, [output])
         except Exception as err:
-            message = _error_text(err)
+            message = error_text(err)
             log.warning("model %s failed: %s", model.full_name, message)
+            if self._versions is not None:  # whatever happened to the table, read its version afresh
+                self._versions.committed(self.location(model.full_name), None)
             self.store.finish_run(run_id, RunStatus.FAILED, error=message)
-            self.emitter.fail(job, message, [self._input_io(i) for i in inputs])
+            self.emitter.fail(job, message, [input_io(self.store, i) for i in inputs])
             return ModelResult(
                 model.full_name,
                 model.tier,
@@ -380,6 +347,7 @@ class ModelRunner:
                 run_id=run_id,
                 reason=message,
                 duration_s=time.perf_counter() - started,
+                phases=clock.seconds,
             )
         return ModelResult(
             model.full_name,
@@ -397,61 +365,25 @@ class ModelRunner:
             input_versions=versions,
             quality=quality,
             duration_s=time.perf_counter() - started,
+            phases=clock.seconds,
         )
 
-    # ---------------------------------------------------------------- inputs and planning
-    def location(self, name: str) -> str:
-        """Delta location of a dataset ``tier.name``."""
-        tier, _, table = name.partition(".")
-        return self.config.table_path(tier, table)
-
-    def _input(self, name: str) -> _Input:
-        from lakehub.pipelines.delta_io import current_version
-
-        location = self.location(name)
-        version = current_version(self.spark, location)
-        if version is None:
-            how = "`lakehub run --tier base`" if name.startswith("base.") else f"the model {name}"
-            raise ModelSpecError(f"Input {name} has not been built yet ({location}). Fix: run {how} first.")
-        return _Input(name, location, version)
-
-    def _last_run(self, model: ModelSpec) -> Mapping[str, Any] | None:
-        for run in self.store.list_runs(job_kind="model", limit=WATERMARK_LOOKBACK):
-            if run.job_name == model.job_name and run.passed and "input_versions" in run.details:
-                return run.details
-        return None
-
-    def _plan(self, model: ModelSpec, inputs: Sequence[_Input]) -> _Plan:
-        from lakehub.pipelines.delta_io import table_exists
-
+    def _plan(self, model: ModelSpec, inputs: Sequence[Input]) -> Plan:
         if self.full_refresh:
-            return _Plan("full", "full refresh requested")
-        if not table_exists(self.spark, self.location(model.full_name)):
-            return _Plan("full", "first build")
-        last = self._last_run(model)
-        if last is None:
-            return _Plan("full", "no previous run recorded")
-        if last.get("code") != self.fingerprint(model):
-            return _Plan("full", "model code or sidecar changed")
-        before: Mapping[str, int] = last["input_versions"]
-        changed = {i.name: (before.get(i.name), i.version) for i in inputs if before.get(i.name) != i.version}
-        if not changed:
-            return _Plan(None, "no input changed since the last run")
-        if model.meta.materialization != "incremental":
-            return _Plan("full", f"changed: {', '.join(sorted(changed))}")
-        unmapped = sorted(n for n in changed if n not in model.meta.change_keys)
-        if unmapped:
-            return _Plan("full", f"{', '.join(unmapped)} changed and has no change key")
-        ranges: dict[str, tuple[int, int]] = {}
-        for name, (old, new) in changed.items():
-            if old is None or old > new:
-                return _Plan("full", f"{name} was replaced since the last run")
-            ranges[name] = (old + 1, new)
-        return _Plan("incremental", f"changed: {', '.join(sorted(changed))}", ranges)
+            return Plan("full", "full refresh requested")
+        exists = self.versions.get(self.location(model.full_name)) is not None
+        return plan_build(
+            model,
+            inputs,
+            full_refresh=False,
+            exists=exists,
+            last=last_run_details(self.store, model) if exists else None,
+            fingerprint=self.fingerprint(model),
+        )
 
     # ---------------------------------------------------------------- building
     def _frames(
-        self, model: ModelSpec, inputs: Sequence[_Input], keys: DataFrame | None
+        self, model: ModelSpec, inputs: Sequence[Input], keys: DataFrame | None
     ) -> dict[str, DataFrame]:
         from pyspark.sql import functions as F
 
@@ -474,7 +406,7 @@ class ModelRunner:
                 views[name] = view
             result = self.spark.sql(model.render_sql(views))
         else:
-            result = _python_builder(model)(frames)
+            result = python_builder(model)(frames)
         declared = model.column_names
         missing = [c for c in declared if c not in result.columns]
         extra = [c for c in result.columns if c not in declared]
@@ -486,59 +418,32 @@ class ModelRunner:
             )
         return mask_frame(result.select(*declared), model.masked_columns(), self.key)
 
-    def _write(self, model: ModelSpec, inputs: Sequence[_Input], plan: _Plan) -> _Written:
+    def _write(
+        self, model: ModelSpec, inputs: Sequence[Input], plan: Plan
+    ) -> tuple[Written, dict[str, str], DataFrame | None]:
+        """Write the table: the commit (row count -1 when only the suite's pass will know it), the column
+        types written, and for a full build the written rows, still cached for the suite (the caller
+        unpersists them)."""
+        from pyspark import StorageLevel
+
         location = self.location(model.full_name)
-        if plan.mode == "full":
-            frame = self.build(model, self._frames(model, inputs, None))
+        if plan.mode != "full":
+            return *self._merge(model, inputs, plan), None
+        frame = self.build(model, self._frames(model, inputs, None)).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
             frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
-            return self._current(model)
-        return self._merge(model, inputs, plan)
+            return self._commit(model), _types(frame), frame
+        except BaseException:
+            frame.unpersist()
+            raise
 
-    def _check_change_feeds(self, inputs: Sequence[_Input], plan: _Plan) -> _Plan:
-        """The plan, or a full rebuild when an input's change data feed cannot be read for its range."""
-        by_name = {i.name: i for i in inputs}
-        for name, (first, last) in sorted(plan.changed.items()):
-            try:
-                (
-                    self.spark.read.format("delta")
-                    .option("readChangeFeed", "true")
-                    .option("startingVersion", first)
-                    .option("endingVersion", last)
-                    .load(by_name[name].location)
-                    .limit(1)
-                    .collect()
-                )
-            except Exception as err:
-                log.info("change feed of %s unreadable: %s", name, _error_text(err))
-                return _Plan("full", f"change data feed of {name} unreadable for versions {first}-{last}")
-        return plan
-
-    def _changed_keys(self, model: ModelSpec, inputs: Sequence[_Input], plan: _Plan) -> DataFrame:
-        from pyspark.sql import functions as F
-
-        by_name = {i.name: i for i in inputs}
-        keys: DataFrame | None = None
-        for name, (first, last) in sorted(plan.changed.items()):
-            column = model.meta.change_keys[name]
-            changes = (
-                self.spark.read.format("delta")
-                .option("readChangeFeed", "true")
-                .option("startingVersion", first)
-                .option("endingVersion", last)
-                .load(by_name[name].location)
-                .select(F.col(column).cast("string").alias("_key"))
-            )
-            keys = changes if keys is None else keys.unionByName(changes)
-        assert keys is not None
-        return keys.where(F.col("_key").isNotNull()).distinct()
-
-    def _merge(self, model: ModelSpec, inputs: Sequence[_Input], plan: _Plan) -> _Written:
+    def _merge(self, model: ModelSpec, inputs: Sequence[Input], plan: Plan) -> tuple[Written, dict[str, str]]:
         from delta.tables import DeltaTable
         from pyspark import StorageLevel
 
         key = model.meta.unique_key[0]
         location = self.location(model.full_name)
-        keys = self._changed_keys(model, inputs, plan).persist(StorageLevel.MEMORY_AND_DISK)
+        keys = changed_keys(self.spark, model, inputs, plan).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             affected = keys.count()
             fresh = self.build(model, self._frames(model, inputs, keys))
@@ -569,273 +474,114 @@ class ModelRunner:
                 source.unpersist()
         finally:
             keys.unpersist()
-        current = self._current(model)
-        return _Written(
-            current.version,
-            current.row_count,
-            current.inserted,
-            current.updated,
-            current.deleted,
+        commit = self._commit(model)
+        written = Written(
+            commit.version,
+            commit.row_count,
+            commit.inserted,
+            commit.updated,
+            commit.deleted,
             affected,
-            current.operation,
+            commit.operation,
         )
+        return written, _types(fresh)
 
-    def _current(self, model: ModelSpec) -> _Written:
+    def _commit(self, model: ModelSpec) -> Written:
+        """The table's last commit: version, operation and its row metrics (``row_count`` -1 when the
+        commit does not say how many rows the table holds, i.e. after a MERGE)."""
         from delta.tables import DeltaTable
 
-        location = self.location(model.full_name)
-        table = DeltaTable.forPath(self.spark, location)
-        last = table.history(1).select("version", "operation", "operationMetrics").first()
+        with self._clock("version"):
+            location = self.location(model.full_name)
+            last = (
+                DeltaTable.forPath(self.spark, location)
+                .history(1)
+                .select("version", "operation", "operationMetrics")
+                .first()
+            )
         assert last is not None
+        self.versions.committed(location, int(last["version"]))
         metrics: Mapping[str, str] = last["operationMetrics"] or {}
-        rows = self.spark.read.format("delta").load(location).count()
 
         def metric(name: str) -> int:
             return int(metrics.get(name, 0) or 0)
 
         if last["operation"] == "MERGE":
-            return _Written(
+            return Written(
                 int(last["version"]),
-                rows,
+                -1,
                 metric("numTargetRowsInserted"),
                 metric("numTargetRowsUpdated"),
                 metric("numTargetRowsDeleted"),
                 operation="MERGE",
             )
-        return _Written(
-            int(last["version"]), rows, metric("numOutputRows"), 0, 0, operation=str(last["operation"])
+        rows = metric("numOutputRows") if "numOutputRows" in metrics else -1
+        return Written(int(last["version"]), rows, rows, 0, 0, operation=str(last["operation"]))
+
+    def _current(self, model: ModelSpec) -> tuple[Written, dict[str, str]]:
+        """An unchanged table as it stands (row count from the catalog when it recorded this version)."""
+        written = self._commit(model)
+        try:
+            record = self.store.get_dataset(model.full_name)
+        except DatasetNotFoundError:
+            record = None
+        frame = self._table(model, written.version)
+        if record is not None and record.current_version == written.version and record.row_count is not None:
+            rows = record.row_count
+        else:
+            with self._clock("version"):
+                rows = frame.count()
+        return Written(written.version, rows, 0, 0, 0, operation=written.operation), _types(frame)
+
+    def _table(self, model: ModelSpec, version: int | None) -> DataFrame:
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.location(model.full_name))
+
+    def _with_row_count(self, model: ModelSpec, written: Written, quality: SuiteResult | None) -> Written:
+        """The commit with the table's row count: from the commit, else the suite's pass, else a count."""
+        if written.row_count >= 0:
+            return written
+        if quality is not None:
+            rows = quality.row_count
+        else:
+            with self._clock("version"):
+                rows = self._table(model, written.version).count()
+        return Written(
+            written.version,
+            rows,
+            written.inserted,
+            written.updated,
+            written.deleted,
+            written.affected_keys,
+            written.operation,
         )
 
-    # ---------------------------------------------------------------- quality, catalog, lineage
-    def _validate(self, model: ModelSpec) -> SuiteResult | None:
+    # ---------------------------------------------------------------- quality
+    def _validate(
+        self, model: ModelSpec, written: Written, types: dict[str, str], rows: DataFrame | None
+    ) -> tuple[SuiteResult | None, dict[str, str]]:
+        """The suite's result on what was written, and the column types as stored.
+
+        A full build checks the rows it has just written, still cached from the write, so the suite costs
+        its own pass (plus one for uniqueness rules) but no second read of the table, which would also
+        rebuild the new Delta snapshot's file list; a MERGE checks the version it committed.
+        """
         if model.meta.suite is None:
-            return None
+            return None, types
         from lakehub.quality_rules.engine_spark import validate
 
         suite = model_suite(model)
         assert suite is not None
-        frame = self.spark.read.format("delta").load(self.location(model.full_name))
+        frame = rows if rows is not None else self._table(model, written.version)
         sensitivity = {c.name: c.classification for c in model.meta.columns if c.classification}
-        return validate(frame, suite, sensitivity=sensitivity)
-
-    def _schema_types(self, model: ModelSpec) -> dict[str, str]:
-        frame = self.spark.read.format("delta").load(self.location(model.full_name))
-        return {f.name: f.dataType.simpleString() for f in frame.schema.fields}
-
-    def dataset_spec(self, model: ModelSpec, types: Mapping[str, str]) -> DatasetSpec:
-        """What the catalog records about a model's table."""
-        location = self.location(model.full_name)
-        ol = dataset_name_for_location(location)
-        masked = model.masked_columns()
-        return DatasetSpec(
-            name=model.full_name,
-            title=model.meta.title,
-            department=model.meta.owner,
-            location=location,
-            description=model.meta.description,
-            business_key=model.meta.unique_key,
-            sharing_class=model.meta.sharing_class,
-            security_level=model.meta.security_level,
-            ol_namespace=ol.namespace,
-            ol_name=ol.name,
-            columns=tuple(
-                ColumnSpec(
-                    name=c.name,
-                    data_type=types.get(c.name, "string"),
-                    title=c.title,
-                    description=(c.description + _protection_note(masked.get(c.name))).strip(),
-                    sensitivity=c.classification,
-                    security_level=c.security_level,
-                    nullable=c.name not in model.meta.unique_key,
-                    is_key=c.name in model.meta.unique_key,
-                )
-                for c in model.meta.columns
-            ),
-        )
-
-    def _register(self, model: ModelSpec, run_id: str, written: _Written) -> None:
-        self.store.register_dataset(self.dataset_spec(model, self._schema_types(model)))
-        if written.version is not None:
-            self.store.record_version(
-                model.full_name,
-                version=written.version,
-                run_id=run_id,
-                operation=written.operation,
-                row_count=written.row_count,
-                rows_inserted=written.inserted,
-                rows_updated=written.updated,
-                rows_deleted=written.deleted,
-            )
-
-    def _input_io(self, item: _Input) -> DatasetIO:
-        tier = item.name.partition(".")[0]
-        title: str | None = None
-        owner: str | None = None
-        try:
-            record = self.store.get_dataset(item.name)
-            title, owner = record.title, record.department
-        except DatasetNotFoundError:
-            log.debug("input %s is not in the catalog", item.name)
-        return DatasetIO(
-            name=item.name,
-            location=item.location,
-            title=title,
-            tier=tier,
-            version=str(item.version),
-            owner=owner,
-        )
-
-    def _output_io(
-        self, model: ModelSpec, written: _Written, quality: SuiteResult | None, types: Mapping[str, str]
-    ) -> DatasetIO:
-        masked = model.masked_columns()
-        return DatasetIO(
-            name=model.full_name,
-            location=self.location(model.full_name),
-            title=model.meta.title,
-            tier=model.tier,
-            columns=tuple(
-                ColumnInfo(
-                    name=c.name,
-                    type=types.get(c.name, "string"),
-                    description=f"{c.title}：{c.description}" if c.description else c.title,
-                    classification=c.classification,
-                )
-                for c in model.meta.columns
-            ),
-            version=str(written.version) if written.version is not None else None,
-            row_count=written.row_count,
-            owner=model.meta.owner,
-            description=model.meta.description,
-            column_lineage=python_column_lineage(model, masked) if model.kind == "python" else {},
-            quality=rule_outcomes(quality),
-            masked_columns=masked,
-        )
+        return validate(frame, suite, sensitivity=sensitivity), _types(frame)
 
 
-def check_grants(model: ModelSpec) -> None:
-    """A granted (clear) business column must be read from the base tier, where clear values live: the
-    theme tier only holds masked values and pseudonyms, so a grant on a column drawn from it would
-    publish nothing useful and hide where the clear value really comes from."""
-    if not model.meta.grants:
-        return
-    from lakehub.lineage.column_lineage import derive_sql_lineage
-
-    if model.kind == "sql":
-        lineage = derive_sql_lineage(model.render_sql(), list(model.refs))
-    else:
-        lineage = python_column_lineage(model, {})
-    for column in model.meta.grants:
-        sources = lineage.get(column, ())
-        direct = {s.dataset for s in sources if s.transformation == "DIRECT"}
-        if not direct or any(not d.startswith("base.") for d in direct):
-            found = ", ".join(sorted(direct)) or "no input column"
-            raise ModelSpecError(
-                f"{model.path}: granted column {column} comes from {found}; a clear value must be read "
-                "from the base tier explicitly (e.g. join ref('base.population') on person_key(id_number)). "
-                "Fix: select it from a base dataset, or remove it from grants."
-            )
-
-
-def model_suite(model: ModelSpec) -> Suite | None:
-    """The model's suite: ``quality_rules/suites/<tier>/<suite>.yml``, a path next to the sidecar, or a
-    built-in suite name."""
-    from lakehub.quality_rules import load_suite, parse_suite, resolve_suite
-
-    name = model.meta.suite
-    if name is None:
-        return None
-    shipped = resources.files("lakehub.quality_rules").joinpath("suites", model.tier, f"{name}.yml")
-    if shipped.is_file():
-        return parse_suite(
-            shipped.read_text(encoding="utf-8"), f"quality_rules/suites/{model.tier}/{name}.yml"
-        )
-    beside = Path(model.path).parent / name
-    if beside.is_file():
-        return load_suite(beside)
-    return resolve_suite(name)
-
-
-def _pyspark_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pyspark")
-    except PackageNotFoundError:
-        return None
-
-
-def _protection_note(how: str | None) -> str:
-    """What the catalog says about a protected column."""
-    if how is None:
-        return ""
-    return "（假名化：主题库统一假名键，不可还原）" if how == "pseudonym" else "（已脱敏）"
+def _types(frame: DataFrame) -> dict[str, str]:
+    return {f.name: f.dataType.simpleString() for f in frame.schema.fields}
 
 
 def _assign(columns: Sequence[str]) -> dict[str, str | Column]:
     return {f"`{c}`": f"s.`{c}`" for c in columns}
-
-
-def _error_text(err: Exception) -> str:
-    """First line of an error, without Spark's stack traces (messages name columns, never values)."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    return f"{type(err).__name__}: {text[:400]}" if text else type(err).__name__
-
-
-def mask_frame(frame: DataFrame, masks: Mapping[str, str], key: bytes | None = None) -> DataFrame:
-    """Replace each classified column with its masked form, or its keyed pseudonym when its protection
-    is ``pseudonym`` (quality_rules.masking), keeping order."""
-    if not masks:
-        return frame
-    from pyspark.sql import functions as F
-
-    from lakehub.quality_rules.masking import PSEUDONYM, mask_column, pseudonym_column
-
-    def protect(column: str) -> Column:
-        how = masks[column]
-        if how == PSEUDONYM:
-            if key is None:
-                raise ModelSpecError(f"Column {column} is a pseudonym but no pseudonym key was given.")
-            return pseudonym_column(column, key).alias(column)
-        return mask_column(F.col(column).cast("string"), how).alias(column)  # type: ignore[arg-type]  # masks values are Sensitivity names from the sidecar
-
-    return frame.select(*(protect(c) if c in masks else F.col(c) for c in frame.columns))
-
-
-def _python_builder(model: ModelSpec) -> Callable[[Mapping[str, DataFrame]], DataFrame]:
-    namespace = _python_namespace(model)
-    builder = namespace.get(model.meta.python)
-    if not callable(builder):
-        raise ModelSpecError(
-            f"{model.path} defines no function '{model.meta.python}'. Fix: define it or set `python:` in the .yml."
-        )
-    return builder  # type: ignore[no-any-return]  # user code: checked callable above
-
-
-def _python_namespace(model: ModelSpec) -> dict[str, Any]:
-    namespace: dict[str, Any] = {
-        "__name__": f"lakehub_model_{model.tier}_{model.name}",
-        "__file__": model.path,
-    }
-    exec(compile(model.code, model.path, "exec"), namespace)
-    return namespace
-
-
-def python_column_lineage(model: ModelSpec, masked: Mapping[str, str]) -> dict[str, tuple[FieldSource, ...]]:
-    """A Python model's declared COLUMN_LINEAGE as FieldSource tuples (masking flagged)."""
-    declared: Mapping[str, Sequence[tuple[str, str, str]]] = _python_namespace(model).get(
-        "COLUMN_LINEAGE", {}
-    )
-    return {
-        output: tuple(
-            FieldSource(
-                dataset=dataset,
-                column=column,
-                transformation="INDIRECT" if subtype in ("FILTER", "JOIN", "GROUP_BY", "SORT") else "DIRECT",
-                subtype=subtype,
-                masking=output in masked,
-            )
-            for dataset, column, subtype in sources
-        )
-        for output, sources in declared.items()
-    }

@@ -14,10 +14,11 @@ import pytest
 
 from lakehub.catalog import CatalogStore, RunStatus
 from lakehub.lineage.report import RecordingEmitter
-from lakehub.pipelines import jobs
+from lakehub.pipelines import delta_io, jobs
 from lakehub.pipelines.config import LakehubConfig
 from lakehub.pipelines.dag import select_models
-from lakehub.pipelines.model_runner import ModelRunner, ModelStatus, mask_frame
+from lakehub.pipelines.delta_io import current_version
+from lakehub.pipelines.model_runner import PHASES, ModelRunner, ModelStatus, mask_frame
 from lakehub.pipelines.model_specs import load_model
 from lakehub.pipelines.pseudonym import pseudonym_key
 from lakehub.quality_rules.masking import mask_value, pseudonymise
@@ -78,7 +79,39 @@ def test_demo_builds_every_theme_and_business_model(hub: Hub) -> None:
             name,
             result.quality.failed if result.quality else None,
         )
+        assert {"plan", "build_write", "version", "validate", "catalog", "lineage"} == set(result.phases), (
+            name
+        )
+        assert set(result.phases) <= set(PHASES) and all(s >= 0 for s in result.phases.values())
     assert hub.report.passed
+
+
+def test_row_counts_taken_from_commits_and_suites_equal_counting_each_table(spark: Any, hub: Hub) -> None:
+    results = [r for run in hub.report.models for r in run.results]
+    store = hub.store
+    for result in results:
+        counted = hub.table(spark, result.model).count()
+        assert result.row_count == counted == store.get_dataset(result.model).row_count, result.model
+        assert result.quality is not None and result.quality.row_count == counted, result.model
+
+
+def test_suites_checked_on_the_cached_written_rows_count_what_the_stored_tables_hold(
+    spark: Any, hub: Hub
+) -> None:
+    from lakehub.pipelines.model_runner import model_suite
+    from lakehub.quality_rules.engine_spark import validate
+
+    models = jobs.registered_models(hub.config)
+    for result in (r for run in hub.report.models for r in run.results):
+        assert result.quality is not None, result.model
+        suite = model_suite(models[result.model])
+        assert suite is not None
+        stored = validate(hub.table(spark, result.model), suite)
+        counts = [(r.rule_id, r.element_count, r.unexpected_count, r.success) for r in stored.results]
+        assert [
+            (r.rule_id, r.element_count, r.unexpected_count, r.success) for r in result.quality.results
+        ] == (counts), result.model
+        assert result.quality.row_count == stored.row_count, result.model
 
 
 def test_special_population_alerts_are_exactly_the_manifests_deceased_and_imprisoned_still_paid_cases(
@@ -311,8 +344,22 @@ def test_incremental_runs_equal_a_full_rebuild_after_base_changes(spark: Any, hu
     assert results["theme.hazard_map"].mode == "incremental"
     assert results["business.special_population_alert"].mode == "full"
     incremental = {name: _rows(hub.table(spark, name)) for name in results}
-    rebuilt = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter(), full_refresh=True)
+    for name in INCREMENTAL:
+        assert results[name].row_count == len(incremental[name]), f"{name}: MERGE row count from the suite"
+    reads: list[str] = []
+
+    def counted_version(session: Any, path: str) -> int | None:
+        reads.append(path)
+        return current_version(session, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(delta_io, "current_version", counted_version)
+        rebuilt = jobs.run_models(hub.config, spark=spark, emitter=RecordingEmitter(), full_refresh=True)
     assert all(r.mode == "full" for run in rebuilt for r in run.results)
+    assert reads and len(reads) == len(set(reads)), "each input's Delta log is read once per run"
+    assert hub.config.table_path("theme", "person_profile") not in reads, (
+        "a table the run wrote is not reread"
+    )
     for name in results:
         assert _rows(hub.table(spark, name)) == incremental[name], name
     key = pseudonymise(renamed_id, pseudonym_key(hub.config))
