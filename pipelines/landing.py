@@ -26,11 +26,14 @@ from lakehub.quality_rules import RuleError, Suite, SuiteResult, resolve_suite
 from lakehub.quality_rules.recording import DEFAULT_ISSUE_CAP
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from lakehub.pipelines.classify import LandingRules
 
 log = logging.getLogger(__name__)
+
+FAILING_ROWS_JOINED = 500_000
+"""Up to this many failing rows, the quarantine pass reads only them (a broadcast semi-join on row numbers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +230,7 @@ def land_file(
     try:
         suite = load_source_suite(spec)
         with timer.phase("stage"):
-            staged = stage_file(path, spec, staging)
+            staged = stage_file(path, spec, staging, sha256=sha256)
             _keep_raw_copy(config, spec, path, sha256)
         with timer.phase("spark_start"):
             spark = spark_factory()
@@ -266,57 +269,73 @@ def _land_staged(
     timer: PhaseTimer,
     rules: LandingRules | None = None,
 ) -> LandingResult:
-    from pyspark import StorageLevel
-
     from lakehub.pipelines.classify import (
         LANDED,
         QUARANTINED,
         REJECTED,
+        TallyObserver,
         base_rows,
         classify,
-        duplicate_keys,
+        empty_tally,
+        parse_lines,
         prepare_batch,
         quarantine_rows,
+        standardise_rows,
         tally,
     )
-    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
+    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows, unchanged_outcome
 
     file_name = staged.source_path.name
     base_path = config.table_path("base", spec.table_name)
     with timer.phase("prepare"):
         batch = prepare_batch(spark, staged, spec, base_path, rules)
-        rows = batch.rows
-        duplicates = duplicate_keys(rows, spec, batch.unchanged).persist(StorageLevel.MEMORY_AND_DISK)
-        classified = classify(rows, duplicates, spec)
+
+    def classified(lines: DataFrame) -> DataFrame:
+        return classify(
+            standardise_rows(parse_lines(lines, staged, spec), spec, rules), batch.duplicates, spec
+        )
+
     try:
-        with timer.phase("classify"):
-            counted = tally(classified, rules)
+        with timer.phase("base_write"):
+            # One pass standardises, classifies and writes the base rows while observing the tally.
+            if batch.new_lines == 0:
+                counted = empty_tally(rules)
+                base = unchanged_outcome(spark, base_path, 0)
+            else:
+                observer = TallyObserver(spec, rules)
+                everything = observer.attach(classified(batch.lines))
+                base = merge_changed(
+                    spark,
+                    base_rows(everything, spec, run_id=run_id, file_name=file_name),
+                    base_path,
+                    spec.business_key,
+                )
+                observed = observer.result()
+                counted = observed if observed is not None else tally(classified(batch.lines), rules)
+            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
         by_disposition, reasons = counted.by_disposition, counted.by_reason
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
         landed += batch.unchanged_lines
         if landed + quarantined + rejected != staged.rows:
             raise LandingError(
                 f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
-                "classified). Fix: report this as a lakehub bug; nothing was written."
+                "classified). Fix: report this as a lakehub bug; the run is recorded as failed."
             )
-        with timer.phase("base_write"):
-            base = merge_changed(
-                spark,
-                base_rows(classified, spec, run_id=run_id, file_name=file_name),
-                base_path,
-                spec.business_key,
-            )
-            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
         with timer.phase("quarantine_write"):
             quarantine = replace_file_rows(
                 spark,
-                quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
+                quarantine_rows(
+                    classified(_failing_lines(spark, batch.lines, counted.failing_rows)),
+                    spec,
+                    run_id=run_id,
+                    file_name=file_name,
+                    sha256=staged.sha256,
+                ),
                 config.table_path("quarantine", spec.table_name),
                 staged.sha256,
                 quarantined + rejected,
             )
     finally:
-        duplicates.unpersist()
         batch.release()
         timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
     with timer.phase("catalog"):
@@ -383,6 +402,16 @@ def _land_staged(
         timings_s=timer.seconds,
         suite_result=counted.suite_result,
     )
+
+
+def _failing_lines(spark: SparkSession, lines: DataFrame, failing: tuple[int, ...] | None) -> DataFrame:
+    """The lines to read again for the quarantine: only the failing ones when they are known and few."""
+    from pyspark.sql import functions as F
+
+    if failing is None or len(failing) > FAILING_ROWS_JOINED:
+        return lines
+    wanted = spark.createDataFrame([(r,) for r in failing], "_row long")
+    return lines.join(F.broadcast(wanted), on="_row", how="left_semi")
 
 
 def ingest_source(
