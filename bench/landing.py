@@ -5,7 +5,9 @@
 Prints one JSON document. Targets (issue 3): a first load reaches ≥ 0.5× the plain copy's throughput;
 a re-ingest of the same file (which must commit nothing) takes ≤ 2× the plain copy's time. Re-ingest is
 measured twice: as `lakehub ingest` does it (the file's sha256 is already landed → skipped, no Spark
-work) and forced with --force (every row re-standardised and compared with the base table).
+work) and forced with --force (every line hashed; lines already landed unchanged are skipped, the rest
+re-standardised and compared with the base table). Under load, wall times are noisy: `cpu_s` gives the
+CPU seconds (JVM + Python) of each measured action, and `load_average_before_after` the machine's load.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from functools import reduce
 
@@ -403,7 +404,7 @@ class TallyObserver:
 
         self._rules = rules
         self._codes = reason_codes(spec, rules)
-        self._observation = Observation("lakehub_landing_tally")
+        self._observation = Observation(f"lakehub_tally_{uuid.uuid4().hex}")  # sources land concurrently
 
     def attach(self, classified: DataFrame) -> DataFrame:
         """`classified` with the tally observed on it."""
@@ -526,29 +527,39 @@ def _find_duplicates(
     keyed = key_rows(new, staged, spec).select("_row", *keys, F.lit(True).alias("_new"))
     if landed is not None:
         keyed = keyed.unionByName(landed.select("_row", *keys, F.lit(False).alias("_new")))
+    keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
+    # Plain aggregates (no collect_list) keep Spark's fast hash aggregation for a million keys.
     groups = (
         keyed.groupBy(*keys)
         .agg(
             F.count(F.lit(1)).alias("_copies"),
             F.count_if(~F.col("_new")).alias("_landed_copies"),
             F.min(F.when(~F.col("_new"), F.col("_row"))).alias("_first_landed"),
-            F.collect_list(F.when(F.col("_new"), F.col("_row"))).alias("_new_rows"),
         )
         .where(F.col("_copies") > 1)
-        .select("_landed_copies", "_first_landed", "_new_rows")
-        .collect()
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    if any(g["_landed_copies"] > 1 for g in groups):
-        return None
-    candidates = sorted(int(r) for g in groups for r in g["_new_rows"])
+    try:
+        summary = groups.agg(F.count(F.lit(1)).alias("n"), F.max("_landed_copies").alias("landed")).first()
+        assert summary is not None
+        if summary["landed"] is not None and summary["landed"] > 1:
+            return None
+        found = (
+            []
+            if summary["n"] == 0
+            else keyed.where("_new")
+            .join(F.broadcast(groups), on=keys)
+            .select("_row", "_first_landed")
+            .collect()
+        )
+    finally:
+        groups.unpersist()
+        keyed.unpersist()
+    candidates = sorted(int(r["_row"]) for r in found)
     if not candidates:
         return Batch(new, new_lines, None, landed, 0)
     earlier = sorted(
-        int(r)
-        for g in groups
-        if g["_first_landed"] is not None
-        for r in g["_new_rows"]
-        if r < g["_first_landed"]
+        int(r["_row"]) for r in found if r["_first_landed"] is not None and r["_row"] < r["_first_landed"]
     )
     wanted = spark.createDataFrame([(r,) for r in candidates], "_row long")
     standardised = standardise_rows(

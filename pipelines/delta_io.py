@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +64,7 @@ def observed(observation: Observation, timeout_s: float = 120.0) -> dict[str, An
 
 def _counted(rows: DataFrame) -> tuple[DataFrame, Callable[[], int]]:
     """rows observed with their count (read after the first action), counting again only if that fails."""
-    observation = Observation("lakehub_rows")
+    observation = Observation(f"lakehub_rows_{uuid.uuid4().hex}")
     watched = rows.observe(observation, F.count(F.lit(1)).alias("n"))
 
     def count() -> int:
