@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -199,6 +200,17 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
         CORRUPT,
         "_reasons",
     )
+
+
+def row_numbers(spark: SparkSession, staged: StagedFile, name: str, rows: Sequence[int]) -> DataFrame:
+    """A one-column frame (_row) of the given row numbers, read from a small file next to the staged one.
+
+    `createDataFrame` on a Python list would start Python workers; a text file keeps this in the JVM.
+    The file sits next to the staged file and is removed with it.
+    """
+    path = staged.staging_path.with_name(f"{staged.staging_path.name}.{name}")
+    path.write_text("".join(f"{r}\n" for r in rows), encoding="ascii")
+    return spark.read.text(str(path)).select(F.col("value").cast("long").alias("_row"))
 
 
 def key_rows(lines: DataFrame, staged: StagedFile, spec: SourceSpec) -> DataFrame:
@@ -561,7 +573,7 @@ def _find_duplicates(
     earlier = sorted(
         int(r["_row"]) for r in found if r["_first_landed"] is not None and r["_row"] < r["_first_landed"]
     )
-    wanted = spark.createDataFrame([(r,) for r in candidates], "_row long")
+    wanted = row_numbers(spark, staged, "candidates", candidates)
     standardised = standardise_rows(
         parse_lines(new.join(F.broadcast(wanted), on="_row", how="left_semi"), staged, spec), spec, rules
     )

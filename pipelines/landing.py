@@ -247,6 +247,8 @@ def land_file(
         raise LandingError(f"{message}. Fix: rerun with --debug for details; the rerun converges.") from err
     finally:
         staging.unlink(missing_ok=True)
+        for side in staging.parent.glob(f"{staging.name}.*"):
+            side.unlink(missing_ok=True)
     lineage.complete(
         run_id,
         rows_read=result.rows_read,
@@ -325,7 +327,7 @@ def _land_staged(
             quarantine = replace_file_rows(
                 spark,
                 quarantine_rows(
-                    classified(_failing_lines(spark, batch.lines, counted.failing_rows)),
+                    classified(_failing_lines(spark, staged, batch.lines, counted.failing_rows)),
                     spec,
                     run_id=run_id,
                     file_name=file_name,
@@ -404,13 +406,17 @@ def _land_staged(
     )
 
 
-def _failing_lines(spark: SparkSession, lines: DataFrame, failing: tuple[int, ...] | None) -> DataFrame:
+def _failing_lines(
+    spark: SparkSession, staged: StagedFile, lines: DataFrame, failing: tuple[int, ...] | None
+) -> DataFrame:
     """The lines to read again for the quarantine: only the failing ones when they are known and few."""
     from pyspark.sql import functions as F
 
+    from lakehub.pipelines.classify import row_numbers
+
     if failing is None or len(failing) > FAILING_ROWS_JOINED:
         return lines
-    wanted = spark.createDataFrame([(r,) for r in failing], "_row long")
+    wanted = row_numbers(spark, staged, "failing", failing)
     return lines.join(F.broadcast(wanted), on="_row", how="left_semi")
 
 
