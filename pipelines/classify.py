@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -15,8 +12,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehub.pipelines.delta_io import landed_lines, observed
-from lakehub.pipelines.errors import LandingError
+from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
 from lakehub.pipelines.standardise import error_column, standardise_columns
@@ -34,7 +30,6 @@ CORRUPT = "_corrupt"
 RAW_PREFIX = "_raw_"
 MALFORMED_ROW = "MALFORMED_ROW"
 REPEATED_KEY = "_repeated_key"
-DISPOSITIONS = (LANDED, QUARANTINED, REJECTED)
 
 
 STANDARDISATION_VERSION = "1"
@@ -202,58 +197,29 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     )
 
 
-def row_numbers(spark: SparkSession, staged: StagedFile, name: str, rows: Sequence[int]) -> DataFrame:
-    """A one-column frame (_row) of the given row numbers, read from a small file next to the staged one.
+def duplicate_keys(rows: DataFrame, spec: SourceSpec, landed: DataFrame | None = None) -> DataFrame:
+    """Business keys carried by more than one readable row, with the first such row number.
 
-    `createDataFrame` on a Python list would start Python workers; a text file keeps this in the JVM.
-    The file sits next to the staged file and is removed with it.
-    """
-    path = staged.staging_path.with_name(f"{staged.staging_path.name}.{name}")
-    path.write_text("".join(f"{r}\n" for r in rows), encoding="ascii")
-    return spark.read.text(str(path)).select(F.col("value").cast("long").alias("_row"))
-
-
-def key_rows(lines: DataFrame, staged: StagedFile, spec: SourceSpec) -> DataFrame:
-    """(_row, key) of every line whose business key standardises to a value: parses and standardises the key only.
-
-    A superset of the readable rows' keys (readability needs the whole row), cheap enough for a pre-pass.
-    """
-    keys = [spec.by_name[k] for k in spec.business_key]
-    parsed = parse_lines(lines, staged, spec)
-    raw = parsed.select("_row", *[F.col(f"`{k.name}`").alias(RAW_PREFIX + k.name) for k in keys])
-    typed = standardise_columns(raw, {k.name: RAW_PREFIX + k.name for k in keys}, keys, spec.sentinels)
-    present = reduce(lambda a, b: a & b, [F.col(k.name).isNotNull() for k in keys])
-    return typed.where(present).select("_row", *spec.business_key)
-
-
-def duplicate_keys(readable: DataFrame, spec: SourceSpec, landed: DataFrame | None = None) -> DataFrame:
-    """Business keys carried by more than one row of `readable` ∪ `landed`, with the first such row number.
-
-    `readable` holds (_row, key) of readable rows (no reasons); `landed` (_row, key) of delivered lines
-    skipped because they already landed unchanged.
+    `landed` holds (_row, key) of delivered lines skipped because they already landed unchanged.
     """
     keys = list(spec.business_key)
-    rows = readable.select("_row", *keys)
+    readable = rows.where(F.size("_reasons") == 0).select("_row", *keys)
     if landed is not None:
-        rows = rows.unionByName(landed.select("_row", *keys))
+        readable = readable.unionByName(landed.select("_row", *keys))
     return (
-        rows.groupBy(*keys)
+        readable.groupBy(*keys)
         .agg(F.count(F.lit(1)).alias("_copies"), F.min("_row").alias("_first_row"))
         .where(F.col("_copies") > 1)
         .select(*keys, "_first_row")
     )
 
 
-def classify(rows: DataFrame, duplicates: DataFrame | None, spec: SourceSpec) -> DataFrame:
+def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFrame:
     """Mark later copies of a key DUPLICATE_KEY (the first row wins) and set each row's _disposition.
 
-    `_repeated_key` tells every row whose key more than one readable row carries (for uniqueness counts);
-    `duplicates` None means no key repeats.
+    `_repeated_key` tells every row whose key more than one readable row carries (for uniqueness counts).
     """
-    if duplicates is None:
-        joined = rows.withColumn("_first_row", F.lit(None).cast("long"))
-    else:
-        joined = rows.join(F.broadcast(duplicates), on=list(spec.business_key), how="left")
+    joined = rows.join(F.broadcast(duplicates), on=list(spec.business_key), how="left")
     later_copy = (
         (F.size("_reasons") == 0) & F.col("_first_row").isNotNull() & (F.col("_row") != F.col("_first_row"))
     )
@@ -323,46 +289,6 @@ class Tally:
     by_disposition: dict[str, int]
     by_reason: dict[str, int]
     suite_result: SuiteResult | None
-    failing_rows: tuple[int, ...] | None = None
-    """Row numbers of the quarantined and rejected rows, sorted (None when not collected)."""
-
-
-def _counted_rules(rules: LandingRules | None) -> list[tuple[CompiledRule, Column, Column | None]]:
-    """(rule, element condition, unexpected condition or None = counted from the reasons) per landing rule."""
-    counted: list[tuple[CompiledRule, Column, Column | None]] = []
-    for item in (*rules.row_rules, *rules.key_rules) if rules else ():
-        check = item.check
-        assert isinstance(check, RowCheck | GroupCheck)
-        if isinstance(check, GroupCheck):
-            counted.append((item, check.element, check.element & F.col(REPEATED_KEY)))
-        elif item.rule.severity != "error":
-            counted.append((item, check.element, check.unexpected))
-        else:
-            counted.append((item, check.element, None))
-    return counted
-
-
-def _suite_result(
-    rules: LandingRules | None,
-    sums: dict[str, int],
-    by_disposition: dict[str, int],
-    by_reason: dict[str, int],
-) -> SuiteResult | None:
-    if rules is None:
-        return None
-    results = {}
-    for i, (item, _, unexpected) in enumerate(_counted_rules(rules)):
-        failed = sums.get(f"_u{i}", 0) if unexpected is not None else by_reason.get(item.rule.id, 0)
-        results[item.rule.id] = counted_result(item.rule, sums.get(f"_e{i}", 0), failed)
-    checked = sum(n for d, n in by_disposition.items() if d != REJECTED)
-    suite = rules.suite
-    return SuiteResult(
-        suite=suite.suite,
-        dataset=suite.dataset,
-        row_count=checked,
-        results=tuple(results[r.id] for r in suite.rules if r.id in results),
-        data_passes=1,
-    )
 
 
 def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
@@ -371,11 +297,20 @@ def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
     Error rules are counted from the reasons; warn rules and every rule's elements are counted in the same
     aggregation. Rejected rows (not split into columns) are no rule's elements.
     """
+    counted: list[tuple[CompiledRule, str, str | None]] = []
     aggregates = [F.count(F.lit(1)).alias("_n")]
-    for i, (_, element, unexpected) in enumerate(_counted_rules(rules)):
-        aggregates.append(F.count_if(element).alias(f"_e{i}"))
-        if unexpected is not None:
-            aggregates.append(F.count_if(unexpected).alias(f"_u{i}"))
+    for i, item in enumerate((*rules.row_rules, *rules.key_rules) if rules else ()):
+        check = item.check
+        assert isinstance(check, RowCheck | GroupCheck)
+        aggregates.append(F.count_if(check.element).alias(f"_e{i}"))
+        warned = None
+        if isinstance(check, GroupCheck):
+            warned = f"_u{i}"
+            aggregates.append(F.count_if(check.element & F.col(REPEATED_KEY)).alias(warned))
+        elif item.rule.severity != "error":
+            warned = f"_u{i}"
+            aggregates.append(F.count_if(check.unexpected).alias(warned))
+        counted.append((item, f"_e{i}", warned))
     by_disposition: dict[str, int] = {}
     by_reason: dict[str, int] = {}
     sums: dict[str, int] = {}
@@ -388,95 +323,41 @@ def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
             for name in row.asDict():
                 if name.startswith(("_e", "_u")):
                     sums[name] = sums.get(name, 0) + int(row[name])
-    return Tally(by_disposition, by_reason, _suite_result(rules, sums, by_disposition, by_reason))
-
-
-def reason_codes(spec: SourceSpec, rules: LandingRules | None = None) -> tuple[str, ...]:
-    """Every reason code landing can give a row of this source (standardise_rows and classify make them)."""
-    codes = [MALFORMED_ROW]
-    for c in spec.columns:
-        codes += [f"REQUIRED_MISSING:{c.name}"] if c.required else []
-        codes.append(f"TYPE_INVALID:{c.name}")
-    codes += [f"KEY_MISSING:{k}" for k in spec.business_key]
-    codes += [item.rule.id for item in rules.error_rules] if rules is not None else []
-    codes.append(f"DUPLICATE_KEY:{','.join(spec.business_key)}")
-    return tuple(dict.fromkeys(codes))
-
-
-class TallyObserver:
-    """The tally as observed metrics of the pass that writes base rows: no extra pass, no cached batch.
-
-    `attach` adds the counts to a classified frame (every row must flow through it, e.g. before the
-    landed-rows filter); after the frame's first action, `result` decodes them. The row numbers of the
-    quarantined and rejected rows are collected too, so the quarantine write reads only those rows again.
-    """
-
-    def __init__(self, spec: SourceSpec, rules: LandingRules | None = None) -> None:
-        from pyspark.sql import Observation
-
-        self._rules = rules
-        self._codes = reason_codes(spec, rules)
-        self._observation = Observation(f"lakehub_tally_{uuid.uuid4().hex}")  # sources land concurrently
-
-    def attach(self, classified: DataFrame) -> DataFrame:
-        """`classified` with the tally observed on it."""
-        checked = F.col("_disposition") != REJECTED
-        metrics = [
-            *[F.count_if(F.col("_disposition") == d).alias(f"_d{i}") for i, d in enumerate(DISPOSITIONS)],
-            F.sum(F.size("_reasons")).alias("_reasons_total"),
-            *[
-                F.count_if(F.array_contains("_reasons", code)).alias(f"_r{i}")
-                for i, code in enumerate(self._codes)
-            ],
-            F.collect_list(F.when(F.col("_disposition") != LANDED, F.col("_row"))).alias("_failing"),
-        ]
-        for i, (_, element, unexpected) in enumerate(_counted_rules(self._rules)):
-            metrics.append(F.count_if(checked & element).alias(f"_e{i}"))
-            if unexpected is not None:
-                metrics.append(F.count_if(checked & unexpected).alias(f"_u{i}"))
-        return classified.observe(self._observation, *metrics)
-
-    def result(self, timeout_s: float = 120.0) -> Tally | None:
-        """The observed tally, or None when the metrics did not arrive in time (count with `tally` then)."""
-        metrics = observed(self._observation, timeout_s)
-        if metrics is None:
-            return None
-        by_disposition = {d: int(metrics[f"_d{i}"]) for i, d in enumerate(DISPOSITIONS) if metrics[f"_d{i}"]}
-        by_reason = {code: int(metrics[f"_r{i}"]) for i, code in enumerate(self._codes) if metrics[f"_r{i}"]}
-        if sum(by_reason.values()) != int(metrics["_reasons_total"] or 0):
-            raise LandingError(
-                f"reason codes outside {list(self._codes)} (or repeated in a row) were given. "
-                "Fix: report this as a lakehub bug; reason_codes() must list every code."
-            )
-        sums = {k: int(v) for k, v in metrics.items() if k.startswith(("_e", "_u"))}
-        suite = _suite_result(self._rules, sums, by_disposition, by_reason)
-        return Tally(by_disposition, by_reason, suite, tuple(sorted(int(r) for r in metrics["_failing"])))
-
-
-def empty_tally(rules: LandingRules | None = None) -> Tally:
-    """The tally of no rows (every line already landed unchanged)."""
-    return Tally({}, {}, _suite_result(rules, {}, {}, {}), ())
+    if rules is None:
+        return Tally(by_disposition, by_reason, None)
+    results = {
+        item.rule.id: counted_result(
+            item.rule, sums.get(element, 0), sums.get(warned, 0) if warned else by_reason.get(item.rule.id, 0)
+        )
+        for item, element, warned in counted
+    }
+    checked = sum(n for d, n in by_disposition.items() if d != REJECTED)
+    suite = rules.suite
+    outcome = SuiteResult(
+        suite=suite.suite,
+        dataset=suite.dataset,
+        row_count=checked,
+        results=tuple(results[r.id] for r in suite.rules if r.id in results),
+        data_passes=1,
+    )
+    return Tally(by_disposition, by_reason, outcome)
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """A delivery ready to classify: its new lines, the repeated keys, and the lines skipped as already landed."""
+    """A delivery ready to classify: standardised rows plus lines skipped as already landed."""
 
-    lines: DataFrame
-    """(_row, _line, line hashes) of the lines to standardise and classify."""
-    new_lines: int | None
-    """How many lines `lines` holds (None when not counted: every staged line)."""
-    duplicates: DataFrame | None
-    """(key, _first_row) of keys more than one readable row carries (persisted), None when no key repeats."""
+    rows: DataFrame
+    """Standardised rows to classify (persisted)."""
     unchanged: DataFrame | None
     """(_row, key) of lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
     unchanged_lines: int
-    cached: tuple[DataFrame, ...] = ()
 
     def release(self) -> None:
         """Drop the cached frames."""
-        for frame in self.cached:
-            frame.unpersist()
+        self.rows.unpersist()
+        if self.unchanged is not None:
+            self.unchanged.unpersist()
 
 
 def prepare_batch(
@@ -486,111 +367,38 @@ def prepare_batch(
     base_path: str,
     rules: LandingRules | None = None,
 ) -> Batch:
-    """Find the lines to process and the repeated keys, skipping lines whose exact text already landed.
+    """Standardise the delivery, skipping lines whose exact text already landed (full extracts re-send most rows).
 
-    Full extracts re-send most rows. Every line is processed instead when skipping could change the
-    outcome: an already-landed line repeated, or a new readable line with the same key coming before it
-    (the first delivered row wins).
+    Every line is processed instead when skipping could change the outcome: an already-landed line
+    repeated, or a new line with the same key coming before it (the first delivered row wins).
     """
     keys = list(spec.business_key)
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
-    if known is not None:
-        marked = known.select(*LINE_HASHES, *keys, F.lit(True).alias("_landed"))
-        tagged = (
-            lines.join(marked, on=list(LINE_HASHES), how="left")
-            .select(
-                "_row",
-                *LINE_HASHES,
-                F.when(F.col("_landed").isNull(), F.col("_line")).alias("_line"),
-                *keys,
-                F.col("_landed").isNotNull().alias("_landed"),
-            )
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
-        unchanged = tagged.where("_landed").count()
-        if unchanged:
-            new = tagged.where(~F.col("_landed")).select("_row", "_line", *LINE_HASHES)
-            landed = tagged.where("_landed").select("_row", *keys)
-            batch = _find_duplicates(spark, staged, spec, rules, new, landed, staged.rows - unchanged)
-            if batch is not None:
-                return dataclasses.replace(batch, unchanged_lines=unchanged, cached=(*batch.cached, tagged))
-        tagged.unpersist()
-    batch = _find_duplicates(spark, staged, spec, rules, lines, None, None)
-    assert batch is not None, "without landed lines skipping is always safe"
-    return batch
 
+    def standardised(frame: DataFrame) -> DataFrame:
+        rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules)
+        return rows.persist(StorageLevel.MEMORY_AND_DISK)
 
-def _find_duplicates(
-    spark: SparkSession,
-    staged: StagedFile,
-    spec: SourceSpec,
-    rules: LandingRules | None,
-    new: DataFrame,
-    landed: DataFrame | None,
-    new_lines: int | None,
-) -> Batch | None:
-    """The batch with its repeated keys, or None when skipping the `landed` lines is unsafe.
-
-    A key-only pre-pass finds the keys that repeat (among new lines and landed ones); only the new lines
-    carrying such a key, usually few or none, are then standardised fully to learn which are readable.
-    """
-    keys = list(spec.business_key)
-    keyed = key_rows(new, staged, spec).select("_row", *keys, F.lit(True).alias("_new"))
-    if landed is not None:
-        keyed = keyed.unionByName(landed.select("_row", *keys, F.lit(False).alias("_new")))
-    keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
-    # Plain aggregates (no collect_list) keep Spark's fast hash aggregation for a million keys.
-    groups = (
-        keyed.groupBy(*keys)
-        .agg(
-            F.count(F.lit(1)).alias("_copies"),
-            F.count_if(~F.col("_new")).alias("_landed_copies"),
-            F.min(F.when(~F.col("_new"), F.col("_row"))).alias("_first_landed"),
-        )
-        .where(F.col("_copies") > 1)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    if known is None:
+        return Batch(standardised(lines), None, 0)
+    matched = (
+        lines.select("_row", *LINE_HASHES).join(known, on=list(LINE_HASHES)).select("_row", *keys).persist()
     )
-    try:
-        summary = groups.agg(F.count(F.lit(1)).alias("n"), F.max("_landed_copies").alias("landed")).first()
-        assert summary is not None
-        if summary["landed"] is not None and summary["landed"] > 1:
-            return None
-        found = (
-            []
-            if summary["n"] == 0
-            else keyed.where("_new")
-            .join(F.broadcast(groups), on=keys)
-            .select("_row", "_first_landed")
-            .collect()
-        )
-    finally:
-        groups.unpersist()
-        keyed.unpersist()
-    candidates = sorted(int(r["_row"]) for r in found)
-    if not candidates:
-        return Batch(new, new_lines, None, landed, 0)
-    earlier = sorted(
-        int(r["_row"]) for r in found if r["_first_landed"] is not None and r["_row"] < r["_first_landed"]
+    unchanged = matched.count()
+    if unchanged == 0:
+        matched.unpersist()
+        return Batch(standardised(lines), None, 0)
+    rows = standardised(lines.join(known.select(*LINE_HASHES), on=list(LINE_HASHES), how="left_anti"))
+    repeated = matched.groupBy(*keys).count().where("count > 1").limit(1).count() > 0
+    earlier = (
+        rows.where(F.size("_reasons") == 0)
+        .select(*keys, F.col("_row").alias("_new_row"))
+        .join(matched, on=keys)
+        .where(F.col("_new_row") < F.col("_row"))
     )
-    wanted = row_numbers(spark, staged, "candidates", candidates)
-    standardised = standardise_rows(
-        parse_lines(new.join(F.broadcast(wanted), on="_row", how="left_semi"), staged, spec), spec, rules
-    )
-    readable = (
-        standardised.where(F.size("_reasons") == 0)
-        .select("_row", *keys)
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    if earlier and readable.where(F.col("_row").isin(earlier)).limit(1).count() > 0:
-        readable.unpersist()
-        return None
-    nearby = (
-        None if landed is None else landed.join(F.broadcast(readable.select(*keys)), on=keys, how="left_semi")
-    )
-    duplicates = duplicate_keys(readable, spec, nearby).persist(StorageLevel.MEMORY_AND_DISK)
-    if duplicates.count() == 0:
-        duplicates.unpersist()
-        readable.unpersist()
-        return Batch(new, new_lines, None, landed, 0)
-    return Batch(new, new_lines, duplicates, landed, 0, (duplicates, readable))
+    if repeated or earlier.limit(1).count() > 0:
+        rows.unpersist()
+        matched.unpersist()
+        return Batch(standardised(lines), None, 0)
+    return Batch(rows, matched, unchanged)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,47 +40,16 @@ def _count(spark: SparkSession, path: str) -> int:
     return spark.read.format("delta").load(path).count()
 
 
-def observed(observation: Observation, timeout_s: float = 120.0) -> dict[str, Any] | None:
-    """Metrics of an observed frame's first action, or None when they did not arrive within the timeout.
-
-    `Observation.get` waits forever when the observed node never ran (e.g. the optimiser removed it).
-    """
-    future = observation._jo.future()  # type: ignore[union-attr]  # set once the frame is observed
-    deadline = time.monotonic() + timeout_s
-    while not future.isCompleted():
-        if time.monotonic() > deadline:
-            log.warning("observed metrics did not arrive within %.0fs", timeout_s)
-            return None
-        time.sleep(0.005)
-    return observation.get
-
-
-def _counted(rows: DataFrame) -> tuple[DataFrame, Callable[[], int]]:
-    """rows observed with their count (read after the first action), counting again only if that fails."""
-    observation = Observation(f"lakehub_rows_{uuid.uuid4().hex}")
-    watched = rows.observe(observation, F.count(F.lit(1)).alias("n"))
-
-    def count() -> int:
-        metrics = observed(observation)
-        return int(metrics["n"]) if metrics is not None else rows.count()
-
-    return watched, count
-
-
 def merge_changed(spark: SparkSession, rows: DataFrame, path: str, keys: tuple[str, ...]) -> WriteOutcome:
-    """Upsert rows on keys, touching only new or changed rows; no commit when nothing changed.
-
-    `rows` is computed once (its count is observed while it is compared with the table).
-    """
-    watched, total_rows = _counted(rows)
+    """Upsert rows on keys, touching only new or changed rows; no commit when nothing changed."""
     if not table_exists(spark, path):
-        watched.write.format("delta").mode("append").save(path)
-        inserted = total_rows()
+        rows.write.format("delta").mode("append").save(path)
+        inserted = _count(spark, path)
         return WriteOutcome(inserted, 0, 0, current_version(spark, path), "WRITE", inserted)
     target = DeltaTable.forPath(spark, path)
     existing = target.toDF().select(*keys, F.col("_row_hash").alias("_target_hash"))
     changed = (
-        watched.join(existing, on=list(keys), how="left")
+        rows.join(existing, on=list(keys), how="left")
         .where(F.col("_target_hash").isNull() | (F.col("_target_hash") != F.col("_row_hash")))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
@@ -97,7 +59,7 @@ def merge_changed(spark: SparkSession, rows: DataFrame, path: str, keys: tuple[s
         ).first()
         assert counts is not None
         total_changed, updated = int(counts["changed"]), int(counts["updated"])
-        total = total_rows()
+        total = rows.count()
         if total_changed == 0:
             return WriteOutcome(0, 0, total, current_version(spark, path), None, _count(spark, path))
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
@@ -118,11 +80,6 @@ def merge_changed(spark: SparkSession, rows: DataFrame, path: str, keys: tuple[s
         "MERGE",
         _count(spark, path),
     )
-
-
-def unchanged_outcome(spark: SparkSession, path: str, unchanged: int) -> WriteOutcome:
-    """What a write of no rows does: nothing (`unchanged` rows were compared before)."""
-    return WriteOutcome(0, 0, unchanged, current_version(spark, path), None, _count(spark, path))
 
 
 def replace_file_rows(

@@ -10,7 +10,6 @@ import logging
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import IO, Literal
 
@@ -131,11 +130,8 @@ def _decode_block(
         raise _decode_error(path, spec, encoding, line_no, sample) from err
 
 
-def _line_blocks(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, list[str], bool]]:
-    """(1-based number of the first line, decoded lines without newline, last line ended with a newline).
-
-    Decoded in large blocks; every block but the file's unterminated tail ends with a newline.
-    """
+def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, decoded line without newline, ended-with-newline), decoded in large blocks."""
     line_no = 0
     pending = b""
     with path.open("rb") as handle:
@@ -145,25 +141,19 @@ def _line_blocks(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[
             pending, block = block[cut:], block[:cut]
             if not block:
                 continue
-            text = _decode_block(path, spec, encoding, block, line_no + 1, final=False)
-            if line_no == 0 and text.startswith("\ufeff"):
-                text = text[1:]
-            lines = text.replace("\r\n", "\n").split("\n") if "\r\n" in text else text.split("\n")
+            lines = _decode_block(path, spec, encoding, block, line_no + 1, final=False).split("\n")
             lines.pop()
-            yield line_no + 1, lines, True
-            line_no += len(lines)
+            for line in lines:
+                line_no += 1
+                if line_no == 1 and line.startswith("\ufeff"):
+                    line = line[1:]
+                yield line_no, line.removesuffix("\r"), True
     if pending:
         line = _decode_block(path, spec, encoding, pending, line_no + 1, final=True)
-        if line_no == 0 and line.startswith("\ufeff"):
+        line_no += 1
+        if line_no == 1 and line.startswith("\ufeff"):
             line = line[1:]
-        yield line_no + 1, [line.removesuffix("\r")], False
-
-
-def _text_lines(path: Path, spec: SourceSpec, encoding: str) -> Iterator[tuple[int, str, bool]]:
-    """(1-based line number, decoded line without newline, ended-with-newline), decoded in large blocks."""
-    for first, lines, ended in _line_blocks(path, spec, encoding):
-        for offset, line in enumerate(lines):
-            yield first + offset, line, ended or offset < len(lines) - 1
+        yield line_no, line.removesuffix("\r"), False
 
 
 def _resolve_encoding(path: Path, spec: SourceSpec) -> str:
@@ -188,20 +178,19 @@ def _truncation_error(path: Path, line_no: int, what: str) -> InputFileError:
 
 
 def _stage_csv(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
-    blocks = _line_blocks(path, spec, encoding)
-    first = next(blocks, None)
-    if first is None or not first[1][0].strip():
+    lines = _text_lines(path, spec, encoding)
+    header_line = next(lines, None)
+    if header_line is None or not header_line[1].strip():
         raise InputFileError(str(path), "the first line (header) is blank", "put the column names on line 1")
-    columns = _map_header(path, spec, next(csv.reader([first[1][0]], delimiter=spec.csv_delimiter)))
+    columns = _map_header(path, spec, next(csv.reader([header_line[1]], delimiter=spec.csv_delimiter)))
     rows = 0
     last: tuple[int, str, bool] | None = None
-    # Data row n is line n + 1; one join per 16 MB block keeps the per-line work small.
-    for start, lines, ended in chain([(first[0] + 1, first[1][1:], first[2])], blocks):
-        kept = [f"{n}{ROW_SEPARATOR}{t}\n" for n, t in enumerate(lines, start - 1) if t and not t.isspace()]
-        out.write("".join(kept))
-        rows += len(kept)
-        if lines:
-            last = (start + len(lines) - 1, lines[-1], ended)
+    for line_no, text, ended in lines:
+        last = (line_no, text, ended)
+        if not text.strip():
+            continue
+        out.write(f"{line_no - 1}{ROW_SEPARATOR}{text}\n")
+        rows += 1
     if last is not None and not last[2] and last[1].strip():
         fields = next(csv.reader([last[1]], delimiter=spec.csv_delimiter), [])
         if last[1].count('"') % 2 or len(fields) < len(columns):
@@ -312,7 +301,7 @@ def _stage_xlsx(path: Path, spec: SourceSpec, out: IO[str]) -> tuple[tuple[str, 
 def stage_file(path: Path, spec: SourceSpec, staging_path: Path, *, sha256: str | None = None) -> StagedFile:
     """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines.
 
-    `sha256` is the file's content hash when the caller has computed it already.
+    `sha256` is the file's content hash when the caller has computed it already (saves a read of the file).
     """
     check_exists(path, spec)
     encoding = "utf-8" if spec.format == "xlsx" else _resolve_encoding(path, spec)

@@ -26,14 +26,11 @@ from lakehub.quality_rules import RuleError, Suite, SuiteResult, resolve_suite
 from lakehub.quality_rules.recording import DEFAULT_ISSUE_CAP
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
     from lakehub.pipelines.classify import LandingRules
 
 log = logging.getLogger(__name__)
-
-FAILING_ROWS_JOINED = 500_000
-"""Up to this many failing rows, the quarantine pass reads only them (a broadcast semi-join on row numbers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +244,6 @@ def land_file(
         raise LandingError(f"{message}. Fix: rerun with --debug for details; the rerun converges.") from err
     finally:
         staging.unlink(missing_ok=True)
-        for side in staging.parent.glob(f"{staging.name}.*"):
-            side.unlink(missing_ok=True)
     lineage.complete(
         run_id,
         rows_read=result.rows_read,
@@ -271,73 +266,57 @@ def _land_staged(
     timer: PhaseTimer,
     rules: LandingRules | None = None,
 ) -> LandingResult:
+    from pyspark import StorageLevel
+
     from lakehub.pipelines.classify import (
         LANDED,
         QUARANTINED,
         REJECTED,
-        TallyObserver,
         base_rows,
         classify,
-        empty_tally,
-        parse_lines,
+        duplicate_keys,
         prepare_batch,
         quarantine_rows,
-        standardise_rows,
         tally,
     )
-    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows, unchanged_outcome
+    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
 
     file_name = staged.source_path.name
     base_path = config.table_path("base", spec.table_name)
     with timer.phase("prepare"):
         batch = prepare_batch(spark, staged, spec, base_path, rules)
-
-    def classified(lines: DataFrame) -> DataFrame:
-        return classify(
-            standardise_rows(parse_lines(lines, staged, spec), spec, rules), batch.duplicates, spec
-        )
-
+        rows = batch.rows
+        duplicates = duplicate_keys(rows, spec, batch.unchanged).persist(StorageLevel.MEMORY_AND_DISK)
+        classified = classify(rows, duplicates, spec)
     try:
-        with timer.phase("base_write"):
-            # One pass standardises, classifies and writes the base rows while observing the tally.
-            if batch.new_lines == 0:
-                counted = empty_tally(rules)
-                base = unchanged_outcome(spark, base_path, 0)
-            else:
-                observer = TallyObserver(spec, rules)
-                everything = observer.attach(classified(batch.lines))
-                base = merge_changed(
-                    spark,
-                    base_rows(everything, spec, run_id=run_id, file_name=file_name),
-                    base_path,
-                    spec.business_key,
-                )
-                observed = observer.result()
-                counted = observed if observed is not None else tally(classified(batch.lines), rules)
-            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
+        with timer.phase("classify"):
+            counted = tally(classified, rules)
         by_disposition, reasons = counted.by_disposition, counted.by_reason
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
         landed += batch.unchanged_lines
         if landed + quarantined + rejected != staged.rows:
             raise LandingError(
                 f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
-                "classified). Fix: report this as a lakehub bug; the run is recorded as failed."
+                "classified). Fix: report this as a lakehub bug; nothing was written."
             )
+        with timer.phase("base_write"):
+            base = merge_changed(
+                spark,
+                base_rows(classified, spec, run_id=run_id, file_name=file_name),
+                base_path,
+                spec.business_key,
+            )
+            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
         with timer.phase("quarantine_write"):
             quarantine = replace_file_rows(
                 spark,
-                quarantine_rows(
-                    classified(_failing_lines(spark, staged, batch.lines, counted.failing_rows)),
-                    spec,
-                    run_id=run_id,
-                    file_name=file_name,
-                    sha256=staged.sha256,
-                ),
+                quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
                 config.table_path("quarantine", spec.table_name),
                 staged.sha256,
                 quarantined + rejected,
             )
     finally:
+        duplicates.unpersist()
         batch.release()
         timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
     with timer.phase("catalog"):
@@ -404,20 +383,6 @@ def _land_staged(
         timings_s=timer.seconds,
         suite_result=counted.suite_result,
     )
-
-
-def _failing_lines(
-    spark: SparkSession, staged: StagedFile, lines: DataFrame, failing: tuple[int, ...] | None
-) -> DataFrame:
-    """The lines to read again for the quarantine: only the failing ones when they are known and few."""
-    from pyspark.sql import functions as F
-
-    from lakehub.pipelines.classify import row_numbers
-
-    if failing is None or len(failing) > FAILING_ROWS_JOINED:
-        return lines
-    wanted = row_numbers(spark, staged, "failing", failing)
-    return lines.join(F.broadcast(wanted), on="_row", how="left_semi")
 
 
 def ingest_source(

@@ -1,4 +1,4 @@
-"""Landing's one-pass mechanics (observed tally, key pre-pass, failing-rows quarantine) against the per-row truth."""
+"""Landing's counts, duplicates and quarantine against a plain per-row classification of the same file."""
 
 from __future__ import annotations
 
@@ -120,22 +120,3 @@ def test_forced_reingest_of_a_file_with_duplicates_and_failures_commits_nothing_
         current_version(spark, lakehub_config.table_path(t, "population")) for t in ("base", "quarantine")
     ] == versions
 
-
-def test_landing_counts_with_a_grouped_pass_when_observed_metrics_do_not_arrive(
-    spark: Any,
-    lakehub_config: LakehubConfig,
-    catalog_store: CatalogStore,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import lakehub.pipelines.classify as classify
-
-    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
-    truth, failing = _truth(spark, stage_file(path, POPULATION, tmp_path / "staged.txt"))
-    monkeypatch.setattr(classify, "observed", lambda *args, **kwargs: None)
-    result = land_file(lakehub_config, catalog_store, POPULATION, path, spark_factory=lambda: spark)
-    assert result.reasons == truth.by_reason
-    assert result.suite_result is not None and truth.suite_result is not None
-    assert result.suite_result.results == truth.suite_result.results
-    quarantine = spark.read.format("delta").load(lakehub_config.table_path("quarantine", "population"))
-    assert {r["_source_row"]: list(r["_reasons"]) for r in quarantine.collect()} == failing
