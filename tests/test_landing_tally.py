@@ -119,4 +119,3 @@ def test_forced_reingest_of_a_file_with_duplicates_and_failures_commits_nothing_
     assert [
         current_version(spark, lakehub_config.table_path(t, "population")) for t in ("base", "quarantine")
     ] == versions
-
