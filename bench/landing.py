@@ -5,13 +5,16 @@
 Prints one JSON document. Targets (issue 3): a first load reaches ≥ 0.5× the plain copy's throughput;
 a re-ingest of the same file (which must commit nothing) takes ≤ 2× the plain copy's time. Re-ingest is
 measured twice: as `lakehub ingest` does it (the file's sha256 is already landed → skipped, no Spark
-work) and forced with --force (every row re-standardised and compared with the base table).
+work) and forced with --force (every line hashed; lines already landed unchanged are skipped, the rest
+re-standardised and compared with the base table). Under load, wall times are noisy: `cpu_s` gives the
+CPU seconds (JVM + Python) of each measured action, and `load_average_before_after` the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -35,9 +38,25 @@ def _sample(folder: Path, scale: int, seed: int) -> Path:
     return folder / "ga_population.csv"
 
 
-def _timed(action):  # type: ignore[no-untyped-def]  # bench helper
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (from /proc), 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU: dict[str, float] = {}
+"""CPU seconds (JVM + this Python process) of each timed action, by name: comparable under load."""
+
+
+def _timed(action, name=None, jvm_pid=0):  # type: ignore[no-untyped-def]  # bench helper
+    cpu = _cpu_seconds(jvm_pid) + time.process_time()
     started = time.perf_counter()
     result = action()
+    if name:
+        CPU[name] = round(_cpu_seconds(jvm_pid) + time.process_time() - cpu, 2)
     return time.perf_counter() - started, result
 
 
@@ -92,10 +111,12 @@ def main() -> None:
         spark_factory=lambda: spark,
     )
 
-    plain_s, _ = _timed(lambda: plain_copy(source, str(runs / "plain_copy")))
-    first_s, first = _timed(lambda: land(source))
+    jvm = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]  # the py4j-launched JVM
+    load_before = os.getloadavg()
+    plain_s, _ = _timed(lambda: plain_copy(source, str(runs / "plain_copy")), "plain_copy", jvm)
+    first_s, first = _timed(lambda: land(source), "first_load", jvm)
     version_after_first = first.base_version
-    reingest_s, again = _timed(lambda: land(source, force=True))
+    reingest_s, again = _timed(lambda: land(source, force=True), "reingest_forced", jvm)
     skip_s, skipped = _timed(lambda: land(source))
     from lakehub.pipelines.delta_io import current_version
 
@@ -117,6 +138,14 @@ def main() -> None:
         "first_load_rows_per_s": round(first.rows_read / first_s),
         "first_load_throughput_vs_plain": round(plain_s / first_s, 3),
         "forced_recheck_time_vs_plain": round(reingest_s / plain_s, 3),
+        "load_average_before_after": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+        "cpu_s": CPU,
+        "first_load_cpu_vs_plain": round(CPU["first_load"] / CPU["plain_copy"], 3)
+        if CPU["plain_copy"]
+        else None,
+        "forced_recheck_cpu_vs_plain": round(CPU["reingest_forced"] / CPU["plain_copy"], 3)
+        if CPU["plain_copy"]
+        else None,
         "accounting": {
             "read": first.rows_read,
             "landed": first.rows_landed,

@@ -298,8 +298,11 @@ def _stage_xlsx(path: Path, spec: SourceSpec, out: IO[str]) -> tuple[tuple[str, 
     return columns, rows
 
 
-def stage_file(path: Path, spec: SourceSpec, staging_path: Path) -> StagedFile:
-    """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines."""
+def stage_file(path: Path, spec: SourceSpec, staging_path: Path, *, sha256: str | None = None) -> StagedFile:
+    """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines.
+
+    `sha256` is the file's content hash when the caller has computed it already (saves a read of the file).
+    """
     check_exists(path, spec)
     encoding = "utf-8" if spec.format == "xlsx" else _resolve_encoding(path, spec)
     staging_path.parent.mkdir(parents=True, exist_ok=True)
@@ -320,7 +323,7 @@ def stage_file(path: Path, spec: SourceSpec, staging_path: Path) -> StagedFile:
     return StagedFile(
         source_path=path,
         staging_path=staging_path,
-        sha256=file_sha256(path),
+        sha256=sha256 or file_sha256(path),
         size_bytes=path.stat().st_size,
         encoding=encoding,
         payload="csv" if spec.format == "csv" else "json",

@@ -227,7 +227,7 @@ def land_file(
     try:
         suite = load_source_suite(spec)
         with timer.phase("stage"):
-            staged = stage_file(path, spec, staging)
+            staged = stage_file(path, spec, staging, sha256=sha256)
             _keep_raw_copy(config, spec, path, sha256)
         with timer.phase("spark_start"):
             spark = spark_factory()
