@@ -18,7 +18,6 @@ import org.apache.spark.unsafe.types.UTF8String;
 public final class Pseudonym {
   private static final int BLOCK = 64;
   private static final HexFormat HEX = HexFormat.of();
-  private static final byte[] DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private static final class Keyed {
     UTF8String innerPad;
@@ -38,12 +37,7 @@ public final class Pseudonym {
       return value;
     }
     byte[] digest = mac(innerPadHex).doFinal(value.trim().toUpperCase().getBytes());
-    byte[] hex = new byte[digest.length * 2];
-    for (int i = 0; i < digest.length; i++) {
-      hex[2 * i] = DIGITS[(digest[i] >> 4) & 0xF];
-      hex[2 * i + 1] = DIGITS[digest[i] & 0xF];
-    }
-    return UTF8String.fromBytes(hex);
+    return UTF8String.fromString(HEX.formatHex(digest));
   }
 
   private static boolean isPseudonym(UTF8String value) {

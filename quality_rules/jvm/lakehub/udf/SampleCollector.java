@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.TaskContext;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.classic.SparkSession;
 import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -69,7 +69,7 @@ public final class SampleCollector implements Serializable {
     collector.reset(spark);
     UDF3<Integer, Long, scala.collection.Seq<String>, Boolean> recordRow = collector::recordRow;
     NativeFunctions.define(
-        (org.apache.spark.sql.classic.SparkSession) spark,
+        spark,
         prefix + "_wanted",
         SampleCollector.class,
         "wanted",
