@@ -200,17 +200,24 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
 def duplicate_keys(rows: DataFrame, spec: SourceSpec, landed: DataFrame | None = None) -> DataFrame:
     """Business keys carried by more than one readable row, with the first such row number.
 
-    `landed` holds (_row, key) of delivered lines skipped because they already landed unchanged.
+    `landed` holds (_row, key) of delivered lines skipped because they already landed unchanged; for each
+    key the result also tells how many such lines carry it (`_landed_copies`) and the first of them
+    (`_first_landed`), which is how `prepare_batch` knows whether skipping them was safe.
     """
     keys = list(spec.business_key)
-    readable = rows.where(F.size("_reasons") == 0).select("_row", *keys)
+    readable = rows.where(F.size("_reasons") == 0).select("_row", *keys, F.lit(False).alias("_landed"))
     if landed is not None:
-        readable = readable.unionByName(landed.select("_row", *keys))
+        readable = readable.unionByName(landed.select("_row", *keys, F.lit(True).alias("_landed")))
     return (
         readable.groupBy(*keys)
-        .agg(F.count(F.lit(1)).alias("_copies"), F.min("_row").alias("_first_row"))
+        .agg(
+            F.count(F.lit(1)).alias("_copies"),
+            F.min("_row").alias("_first_row"),
+            F.count_if("_landed").alias("_landed_copies"),
+            F.min(F.when(F.col("_landed"), F.col("_row"))).alias("_first_landed"),
+        )
         .where(F.col("_copies") > 1)
-        .select(*keys, "_first_row")
+        .select(*keys, "_first_row", "_landed_copies", "_first_landed")
     )
 
 
@@ -349,15 +356,20 @@ class Batch:
 
     rows: DataFrame
     """Standardised rows to classify (persisted)."""
+    duplicates: DataFrame
+    """`duplicate_keys` of the rows and the skipped lines (persisted)."""
     unchanged: DataFrame | None
     """(_row, key) of lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
     unchanged_lines: int
+    split: DataFrame | None = None
+    """The delivered lines joined with the landed line hashes (persisted), which `unchanged` reads."""
 
     def release(self) -> None:
         """Drop the cached frames."""
+        self.duplicates.unpersist()
         self.rows.unpersist()
-        if self.unchanged is not None:
-            self.unchanged.unpersist()
+        if self.split is not None:
+            self.split.unpersist()
 
 
 def prepare_batch(
@@ -370,35 +382,44 @@ def prepare_batch(
     """Standardise the delivery, skipping lines whose exact text already landed (full extracts re-send most rows).
 
     Every line is processed instead when skipping could change the outcome: an already-landed line
-    repeated, or a new line with the same key coming before it (the first delivered row wins).
+    repeated, or a new line with the same key coming before it (the first delivered row wins). One join
+    with the base table's line hashes splits the delivery; the duplicate keys computed to decide whether
+    skipping is safe are the ones classification needs anyway.
     """
     keys = list(spec.business_key)
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
-    def standardised(frame: DataFrame) -> DataFrame:
-        rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules)
-        return rows.persist(StorageLevel.MEMORY_AND_DISK)
+    def full(frame: DataFrame) -> Batch:
+        rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        return Batch(rows, duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK), None, 0)
 
     if known is None:
-        return Batch(standardised(lines), None, 0)
-    matched = (
-        lines.select("_row", *LINE_HASHES).join(known, on=list(LINE_HASHES)).select("_row", *keys).persist()
+        return full(lines)
+    landed = F.col("_landed").isNotNull()
+    split = (
+        lines.join(known.withColumn("_landed", F.lit(True)), on=list(LINE_HASHES), how="left")
+        .select("_row", *LINE_HASHES, F.when(~landed, F.col("_line")).alias("_line"), *keys, "_landed")
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
+    matched = split.where(landed).select("_row", *keys)
     unchanged = matched.count()
     if unchanged == 0:
-        matched.unpersist()
-        return Batch(standardised(lines), None, 0)
-    rows = standardised(lines.join(known.select(*LINE_HASHES), on=list(LINE_HASHES), how="left_anti"))
-    repeated = matched.groupBy(*keys).count().where("count > 1").limit(1).count() > 0
-    earlier = (
-        rows.where(F.size("_reasons") == 0)
-        .select(*keys, F.col("_row").alias("_new_row"))
-        .join(matched, on=keys)
-        .where(F.col("_new_row") < F.col("_row"))
+        split.unpersist()
+        return full(lines)
+    new_lines = split.where(~landed).select("_row", "_line", *LINE_HASHES)
+    rows = standardise_rows(parse_lines(new_lines, staged, spec), spec, rules).persist(
+        StorageLevel.MEMORY_AND_DISK
     )
-    if repeated or earlier.limit(1).count() > 0:
+    duplicates = duplicate_keys(rows, spec, matched).persist(StorageLevel.MEMORY_AND_DISK)
+    skipped_copy_loses = (F.col("_landed_copies") > 1) | (
+        (F.col("_landed_copies") == 1) & (F.col("_first_landed") != F.col("_first_row"))
+    )
+    if duplicates.where(skipped_copy_loses).limit(1).count() > 0:
+        duplicates.unpersist()
         rows.unpersist()
-        matched.unpersist()
-        return Batch(standardised(lines), None, 0)
-    return Batch(rows, matched, unchanged)
+        split.unpersist()
+        return full(lines)
+    return Batch(rows, duplicates, matched, unchanged, split)

@@ -36,14 +36,37 @@ def current_version(spark: SparkSession, path: str) -> int | None:
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])  # type: ignore[index]  # history(1) has one row
 
 
+STATS_COLUMNS_PROPERTY = "delta.dataSkippingStatsColumns"
+
+
+def stats_columns(*columns: str) -> dict[str, str]:
+    """Write options that create a table collecting file statistics only on these columns.
+
+    Delta collects min/max/null counts of the first 32 columns of every file it writes by default; for a
+    base table that doubled the cost of landing's write (1M rows: 3.3 s → 5.6 s). Nothing in lakehub reads
+    the statistics except Delta's own file skipping, which only helps on the columns queries filter on:
+    the business key (audits, MERGE), the run and the source file's hash (quarantine replaces), a model's
+    unique key. Delta applies the property when a write creates the table.
+    """
+    return {STATS_COLUMNS_PROPERTY: ",".join(dict.fromkeys(columns))}
+
+
 def _count(spark: SparkSession, path: str) -> int:
     return spark.read.format("delta").load(path).count()
 
 
-def merge_changed(spark: SparkSession, rows: DataFrame, path: str, keys: tuple[str, ...]) -> WriteOutcome:
-    """Upsert rows on keys, touching only new or changed rows; no commit when nothing changed."""
+def merge_changed(
+    spark: SparkSession, rows: DataFrame, path: str, keys: tuple[str, ...], row_count: int | None = None
+) -> WriteOutcome:
+    """Upsert rows on keys, touching only new or changed rows; no commit when nothing changed.
+
+    `row_count`, when the caller knows it, saves comparing an empty batch with the table (a forced
+    re-ingest of an unchanged delivery has no rows left to write: its landed lines were skipped).
+    """
+    if row_count == 0 and table_exists(spark, path):
+        return WriteOutcome(0, 0, 0, current_version(spark, path), None, _count(spark, path))
     if not table_exists(spark, path):
-        rows.write.format("delta").mode("append").save(path)
+        rows.write.format("delta").mode("append").options(**stats_columns(*keys, "_run_id")).save(path)
         inserted = _count(spark, path)
         return WriteOutcome(inserted, 0, 0, current_version(spark, path), "WRITE", inserted)
     target = DeltaTable.forPath(spark, path)
@@ -87,7 +110,8 @@ def replace_file_rows(
 ) -> WriteOutcome:
     """Make the quarantine hold exactly this file's rows once; no commit when it already does."""
     if not table_exists(spark, path):
-        rows.write.format("delta").mode("append").save(path)
+        options = stats_columns("_source_sha256", "_run_id")
+        rows.write.format("delta").mode("append").options(**options).save(path)
         return WriteOutcome(expected, 0, 0, current_version(spark, path), "WRITE", _count(spark, path))
     present = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256).count()
     if present == expected:

@@ -266,15 +266,12 @@ def _land_staged(
     timer: PhaseTimer,
     rules: LandingRules | None = None,
 ) -> LandingResult:
-    from pyspark import StorageLevel
-
     from lakehub.pipelines.classify import (
         LANDED,
         QUARANTINED,
         REJECTED,
         base_rows,
         classify,
-        duplicate_keys,
         prepare_batch,
         quarantine_rows,
         tally,
@@ -285,9 +282,7 @@ def _land_staged(
     base_path = config.table_path("base", spec.table_name)
     with timer.phase("prepare"):
         batch = prepare_batch(spark, staged, spec, base_path, rules)
-        rows = batch.rows
-        duplicates = duplicate_keys(rows, spec, batch.unchanged).persist(StorageLevel.MEMORY_AND_DISK)
-        classified = classify(rows, duplicates, spec)
+        classified = classify(batch.rows, batch.duplicates, spec)
     try:
         with timer.phase("classify"):
             counted = tally(classified, rules)
@@ -305,6 +300,7 @@ def _land_staged(
                 base_rows(classified, spec, run_id=run_id, file_name=file_name),
                 base_path,
                 spec.business_key,
+                by_disposition.get(LANDED, 0),
             )
             base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
         with timer.phase("quarantine_write"):
@@ -316,7 +312,6 @@ def _land_staged(
                 quarantined + rejected,
             )
     finally:
-        duplicates.unpersist()
         batch.release()
         timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
     with timer.phase("catalog"):

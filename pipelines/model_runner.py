@@ -426,12 +426,20 @@ class ModelRunner:
         unpersists them)."""
         from pyspark import StorageLevel
 
+        from lakehub.pipelines.delta_io import stats_columns
+
         location = self.location(model.full_name)
         if plan.mode != "full":
             return *self._merge(model, inputs, plan), None
         frame = self.build(model, self._frames(model, inputs, None)).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
+            (
+                frame.write.format("delta")
+                .mode("overwrite")
+                .option("overwriteSchema", "true")
+                .options(**stats_columns(*model.meta.unique_key))
+                .save(location)
+            )
             return self._commit(model), _types(frame), frame
         except BaseException:
             frame.unpersist()

@@ -167,7 +167,9 @@ def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSessio
             "Fix: run `lakehub doctor` to see what is missing."
         ) from err
     spark.sparkContext.setLogLevel("ERROR")
+    from lakehub.pipelines.standardise import register_standardisation
     from lakehub.quality_rules.cn_spark import register_functions
 
     register_functions(spark)
+    register_standardisation(spark)
     return spark

@@ -58,6 +58,36 @@ public final class NativeFunctions {
         true);
   }
 
+  /**
+   * Register landing's standardisation functions ({@link Standardise}) under the given names (the SQL names
+   * pipelines/standardise.py uses). Null in, null out; a value that cannot be read gives null.
+   */
+  public static void registerStandardisation(
+      SparkSession spark,
+      String text,
+      String date,
+      String timestamp,
+      String residentId,
+      String mobile,
+      String uscc) {
+    List<AbstractDataType> one = List.of(DataTypes.StringType);
+    define(
+        spark,
+        text,
+        Standardise.class,
+        "text",
+        DataTypes.StringType,
+        List.of(DataTypes.StringType, DataTypes.BooleanType),
+        true,
+        false,
+        true);
+    define(spark, date, Standardise.class, "date", DataTypes.DateType, one, true, true, true);
+    define(spark, timestamp, Standardise.class, "timestamp", DataTypes.TimestampNTZType, one, true, true, true);
+    define(spark, residentId, Standardise.class, "residentId", DataTypes.StringType, one, true, true, true);
+    define(spark, mobile, Standardise.class, "mobile", DataTypes.StringType, one, true, true, true);
+    define(spark, uscc, Standardise.class, "uscc", DataTypes.StringType, one, true, true, true);
+  }
+
   private static void define(SparkSession spark, String name, Class<?> owner, DataType result) {
     define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true, false, false);
   }
