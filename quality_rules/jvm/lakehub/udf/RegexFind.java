@@ -17,7 +17,7 @@ public final class RegexFind {
     UTF8String lastPattern;
     Matcher lastMatcher;
     final Map<UTF8String, Matcher> matchers = new HashMap<>();
-    final AsciiView view = new AsciiView();
+    final AsciiChars view = new AsciiChars(null);
   }
 
   private static final ThreadLocal<Cache> CACHE = ThreadLocal.withInitial(Cache::new);
@@ -48,33 +48,5 @@ public final class RegexFind {
       found = matcher.reset(value.toString()).find();
     }
     return found;
-  }
-
-  /** The characters of an all-ASCII UTF8String, read from its bytes. */
-  private static final class AsciiView implements CharSequence {
-    UTF8String value;
-
-    @Override
-    public int length() {
-      return value.numBytes();
-    }
-
-    @Override
-    public char charAt(int index) {
-      if (index < 0 || index >= value.numBytes()) {
-        throw new IndexOutOfBoundsException(index);
-      }
-      return (char) value.getByte(index);
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return toString().substring(start, end);
-    }
-
-    @Override
-    public String toString() {
-      return value.toString();
-    }
   }
 }

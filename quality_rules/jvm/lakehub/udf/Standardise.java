@@ -239,7 +239,8 @@ public final class Standardise {
    */
   public static UTF8String residentId(UTF8String text) {
     int n = text.numBytes();
-    if (n == 15 && digits(text, 0, 15)) {
+    AsciiChars chars = new AsciiChars(text);
+    if (n == 15 && digits(chars, 0, 15)) {
       byte[] id = new byte[18];
       int sum = 0;
       for (int i = 0; i < 17; i++) {
@@ -250,7 +251,7 @@ public final class Standardise {
       id[17] = (byte) ID_CHECK_CHARS.charAt(sum % 11);
       return UTF8String.fromBytes(id);
     }
-    if (n != 18 || !digits(text, 0, 17)) {
+    if (n != 18 || !digits(chars, 0, 17)) {
       return null;
     }
     byte last = text.getByte(17);
@@ -322,16 +323,6 @@ public final class Standardise {
     return true;
   }
 
-  private static boolean digits(UTF8String s, int from, int count) {
-    for (int i = from; i < from + count; i++) {
-      byte c = s.getByte(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** How many ASCII digits follow from `at` (before `end`). */
   private static int run(CharSequence s, int at, int end) {
     int i = at;
@@ -347,34 +338,5 @@ public final class Standardise {
       value = value * 10 + (s.charAt(i) - '0');
     }
     return value;
-  }
-
-  /** The characters of an all-ASCII UTF8String, read from its bytes. */
-  private static final class AsciiChars implements CharSequence {
-    private final UTF8String value;
-
-    AsciiChars(UTF8String value) {
-      this.value = value;
-    }
-
-    @Override
-    public int length() {
-      return value.numBytes();
-    }
-
-    @Override
-    public char charAt(int index) {
-      return (char) value.getByte(index);
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return toString().substring(start, end);
-    }
-
-    @Override
-    public String toString() {
-      return value.toString();
-    }
   }
 }
