@@ -26,6 +26,23 @@ def calendar_covers(day: date) -> bool:
     return True
 
 
+def calendar_gap(start: datetime, due: datetime) -> str | None:
+    """A note for the person setting a deadline when it was counted without the holiday schedule, else None.
+
+    Names the uncovered year(s) and the fix; the CLI prints it under the due date.
+    """
+    first, last = start.astimezone(CHINA_TIME).date(), due.astimezone(CHINA_TIME).date()
+    years = sorted({y for y in range(first.year, last.year + 1) if not calendar_covers(date(y, 1, 1))})
+    if not years:
+        return None
+    listed = "、".join(str(y) for y in years)
+    return (
+        f"note: the holiday schedule for {listed} is not in the installed chinesecalendar package, so this "
+        "deadline counts Monday–Friday as working days there. Fix: upgrade chinesecalendar "
+        "(`.venv/bin/uv pip install -U chinesecalendar`) once the State Council publishes the schedule."
+    )
+
+
 def is_working_day(day: date) -> bool:
     """A working day in mainland China: holidays off, 调休 weekends on (Monday–Friday when unknown)."""
     try:

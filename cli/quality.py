@@ -268,6 +268,7 @@ def objection_raise(
     json_output: JsonFlag = False,
 ) -> None:
     """Raise a quality objection (质量异议), routed to the dataset's owning department (no JVM)."""
+    from lakehub.catalog.deadlines import calendar_gap
     from lakehub.quality_rules.objections import raise_objection
 
     record = raise_objection(
@@ -286,6 +287,8 @@ def objection_raise(
             f"objection {record.id} on {record.dataset} ({record.record_key}, {record.field}) routed to "
             f"{record.department}, due {record.due_at.astimezone():%Y-%m-%d %H:%M}"
         )
+        if note := calendar_gap(record.raised_at, record.due_at):
+            console.print(note, style="yellow", markup=False)
 
 
 @objection_app.command("list")

@@ -93,6 +93,8 @@ def request(
     json_output: JsonFlag = False,
 ) -> None:
     """Request a dataset for a purpose; 无条件共享 is approved at once, 不予共享 is refused (no JVM)."""
+    from lakehub.catalog.deadlines import calendar_gap
+
     record = _store().request_share(
         dataset,
         department=department,
@@ -114,6 +116,8 @@ def request(
             f"{record.requesting_department}: pending; {record.owner_department} (or 区数据管理局) answers by "
             f"{_time(record.due_at)}"
         )
+        if note := calendar_gap(record.requested_at, record.due_at):
+            console.print(note, style="yellow", markup=False)
 
 
 @app.command("list")

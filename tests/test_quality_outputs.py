@@ -228,3 +228,14 @@ def test_deadlines_skip_public_holidays_and_count_adjusted_working_weekends() ->
     far = datetime(2099, 1, 2, 2, 0, tzinfo=UTC)  # Friday
     assert not calendar_covers(far.date()) and calendar_covers(friday.date())
     assert working_day_deadline(far, 1) == datetime(2099, 1, 5, 15, 59, 59, tzinfo=UTC)
+
+
+def test_a_deadline_counted_without_the_holiday_schedule_says_so_and_how_to_fix_it() -> None:
+    from lakehub.catalog.deadlines import calendar_covers, calendar_gap
+
+    known = datetime(2025, 9, 26, 2, 0, tzinfo=UTC)
+    assert calendar_gap(known, datetime(2025, 10, 9, 15, 59, 59, tzinfo=UTC)) is None
+    unknown = datetime(2098, 12, 30, 2, 0, tzinfo=UTC)
+    assert not calendar_covers(datetime(2099, 1, 5).date())
+    note = calendar_gap(unknown, datetime(2099, 1, 5, 15, 59, 59, tzinfo=UTC))
+    assert note is not None and "2098、2099" in note and "upgrade chinesecalendar" in note
