@@ -21,7 +21,13 @@ public final class CnResidentIdFacts {
   /** Added to the epoch day so that every encoded day is positive. */
   public static final long DAY_OFFSET = 1_000_000L;
 
-  private static final int[] WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  /** GB 11643 weights of the 17 body digits. */
+  static final int[] WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+
+  /** The check character for a weighted sum of the body: "10X98765432" indexed by sum mod 11. */
+  static char checkChar(int weightedSum) {
+    return "10X98765432".charAt(weightedSum % 11);
+  }
 
   private CnResidentIdFacts() {}
 

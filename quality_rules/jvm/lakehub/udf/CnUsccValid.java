@@ -9,7 +9,8 @@ import org.apache.spark.unsafe.types.UTF8String;
  */
 /* Input: Spark's own UTF-8 string (no conversion); valid codes are ASCII, so a non-ASCII byte fails. */
 public final class CnUsccValid {
-  private static final String CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  /** GB 32100 code characters (no I, O, S, V, Z). */
+  static final String CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   private static final int[] CREDIT_WEIGHTS = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
   private static final int[] ORG_WEIGHTS = {3, 7, 9, 10, 5, 8, 4, 2};
   private static final int[] VALUES = new int[128];

@@ -22,9 +22,6 @@ public final class Standardise {
   private static final int LATEST_YEAR = 2100;
   private static final long MICROS_PER_SECOND = 1_000_000L;
   private static final long SECONDS_PER_DAY = 86_400L;
-  private static final int[] ID_WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  private static final String ID_CHECK_CHARS = "10X98765432";
-  private static final String USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
   // ---------------------------------------------------------------------------------------------- text
 
@@ -212,13 +209,13 @@ public final class Standardise {
   }
 
   private static boolean day(Parsed out, int year, int month, int dayOfMonth) {
-    if (year < EARLIEST_YEAR || year > LATEST_YEAR || month < 1 || month > 12 || dayOfMonth < 1) {
+    if (year < EARLIEST_YEAR || year > LATEST_YEAR || month > 12 || dayOfMonth > 31) {
       return false;
     }
-    if (dayOfMonth > LocalDate.of(year, month, 1).lengthOfMonth()) {
+    if (!CnResidentIdFacts.realDate(year * 10000 + month * 100 + dayOfMonth)) {
       return false;
     }
-    out.epochDay = LocalDate.of(year, month, dayOfMonth).toEpochDay();
+    out.epochDay = CnResidentIdFacts.epochDay(year, month, dayOfMonth);
     return true;
   }
 
@@ -246,9 +243,9 @@ public final class Standardise {
       for (int i = 0; i < 17; i++) {
         byte digit = i < 6 ? text.getByte(i) : i < 8 ? (byte) "19".charAt(i - 6) : text.getByte(i - 2);
         id[i] = digit;
-        sum += (digit - '0') * ID_WEIGHTS[i];
+        sum += (digit - '0') * CnResidentIdFacts.WEIGHTS[i];
       }
-      id[17] = (byte) ID_CHECK_CHARS.charAt(sum % 11);
+      id[17] = (byte) CnResidentIdFacts.checkChar(sum);
       return UTF8String.fromBytes(id);
     }
     if (n != 18 || !digits(chars, 0, 17)) {
@@ -303,7 +300,7 @@ public final class Standardise {
     UTF8String upper = text.toUpperCase();
     for (int i = 0; i < 18; i++) {
       char c = (char) upper.getByte(i);
-      boolean ok = i >= 2 && i < 8 ? c >= '0' && c <= '9' : USCC_CHARSET.indexOf(c) >= 0;
+      boolean ok = i >= 2 && i < 8 ? c >= '0' && c <= '9' : CnUsccValid.CHARSET.indexOf(c) >= 0;
       if (!ok) {
         return null;
       }
