@@ -358,11 +358,10 @@ class Batch:
     """Standardised rows to classify (persisted)."""
     duplicates: DataFrame
     """`duplicate_keys` of the rows and the skipped lines (persisted)."""
-    unchanged: DataFrame | None
-    """(_row, key) of lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
     unchanged_lines: int
+    """Lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
     split: DataFrame | None = None
-    """The delivered lines joined with the landed line hashes (persisted), which `unchanged` reads."""
+    """The delivered lines joined with the landed line hashes (persisted); `rows` and `duplicates` read it."""
 
     def release(self) -> None:
         """Drop the cached frames."""
@@ -394,7 +393,7 @@ def prepare_batch(
         rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules).persist(
             StorageLevel.MEMORY_AND_DISK
         )
-        return Batch(rows, duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK), None, 0)
+        return Batch(rows, duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK), 0)
 
     if known is None:
         return full(lines)
@@ -422,4 +421,4 @@ def prepare_batch(
         rows.unpersist()
         split.unpersist()
         return full(lines)
-    return Batch(rows, duplicates, matched, unchanged, split)
+    return Batch(rows, duplicates, unchanged, split)

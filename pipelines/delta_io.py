@@ -63,9 +63,10 @@ def merge_changed(
     `row_count`, when the caller knows it, saves comparing an empty batch with the table (a forced
     re-ingest of an unchanged delivery has no rows left to write: its landed lines were skipped).
     """
-    if row_count == 0 and table_exists(spark, path):
+    exists = table_exists(spark, path)
+    if row_count == 0 and exists:
         return WriteOutcome(0, 0, 0, current_version(spark, path), None, _count(spark, path))
-    if not table_exists(spark, path):
+    if not exists:
         rows.write.format("delta").mode("append").options(**stats_columns(*keys, "_run_id")).save(path)
         inserted = _count(spark, path)
         return WriteOutcome(inserted, 0, 0, current_version(spark, path), "WRITE", inserted)

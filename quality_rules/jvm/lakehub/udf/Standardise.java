@@ -209,10 +209,10 @@ public final class Standardise {
   }
 
   private static boolean day(Parsed out, int year, int month, int dayOfMonth) {
-    if (year < EARLIEST_YEAR || year > LATEST_YEAR || month > 12 || dayOfMonth > 31) {
-      return false;
-    }
-    if (!CnResidentIdFacts.realDate(year * 10000 + month * 100 + dayOfMonth)) {
+    // Month and day have at most two digits each, so year * 10000 + month * 100 + day is unambiguous.
+    if (year < EARLIEST_YEAR
+        || year > LATEST_YEAR
+        || !CnResidentIdFacts.realDate(year * 10000 + month * 100 + dayOfMonth)) {
       return false;
     }
     out.epochDay = CnResidentIdFacts.epochDay(year, month, dayOfMonth);
@@ -310,14 +310,9 @@ public final class Standardise {
 
   // ------------------------------------------------------------------------------------------ helpers
 
+  /** Whether the `count` characters from `from` are all ASCII digits. */
   private static boolean digits(CharSequence s, int from, int count) {
-    for (int i = from; i < from + count; i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
+    return run(s, from, from + count) == count;
   }
 
   /** How many ASCII digits follow from `at` (before `end`). */
