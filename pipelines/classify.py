@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -29,7 +30,6 @@ REJECTED = "rejected"
 CORRUPT = "_corrupt"
 RAW_PREFIX = "_raw_"
 MALFORMED_ROW = "MALFORMED_ROW"
-REPEATED_KEY = "_repeated_key"
 
 
 STANDARDISATION_VERSION = "1"
@@ -197,49 +197,65 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     )
 
 
-def duplicate_keys(rows: DataFrame, spec: SourceSpec, landed: DataFrame | None = None) -> DataFrame:
+def duplicate_keys(
+    rows: DataFrame,
+    spec: SourceSpec,
+    landed: DataFrame | None = None,
+    elements: Sequence[Column] = (),
+) -> DataFrame:
     """Business keys carried by more than one readable row, with the first such row number.
 
-    `landed` holds (_row, key) of delivered lines skipped because they already landed unchanged; for each
-    key the result also tells how many such lines carry it (`_landed_copies`) and the first of them
-    (`_first_landed`), which is how `prepare_batch` knows whether skipping them was safe.
+    Every row split into columns (readable or not) is grouped by its key: `_copies` counts the readable ones,
+    `_first_row` is the first of them, and `_ke<j>` counts the rows of the key for which `elements[j]`
+    holds (the uniqueness rules' failing rows: every row sharing a repeated key). `landed` holds (_row, key)
+    of delivered lines skipped because they already landed unchanged; for each key the result also tells
+    how many such lines carry it (`_landed_copies`) and the first of them (`_first_landed`), which is how
+    `prepare_batch` knows whether skipping them was safe.
     """
     keys = list(spec.business_key)
-    readable = rows.where(F.size("_reasons") == 0).select("_row", *keys, F.lit(False).alias("_landed"))
+    counted = [e.alias(f"_ke{j}") for j, e in enumerate(elements)]
+    split = rows.where(F.col(CORRUPT).isNull()).select(
+        "_row", *keys, (F.size("_reasons") == 0).alias("_readable"), F.lit(False).alias("_landed"), *counted
+    )
     if landed is not None:
-        readable = readable.unionByName(landed.select("_row", *keys, F.lit(True).alias("_landed")))
+        never = [F.lit(False).alias(f"_ke{j}") for j in range(len(elements))]
+        split = split.unionByName(
+            landed.select("_row", *keys, F.lit(True).alias("_readable"), F.lit(True).alias("_landed"), *never)
+        )
+    readable, was_landed = F.col("_readable"), F.col("_landed")
     return (
-        readable.groupBy(*keys)
+        split.groupBy(*keys)
         .agg(
-            F.count(F.lit(1)).alias("_copies"),
-            F.min("_row").alias("_first_row"),
-            F.count_if("_landed").alias("_landed_copies"),
-            F.min(F.when(F.col("_landed"), F.col("_row"))).alias("_first_landed"),
+            F.count_if(readable).alias("_copies"),
+            F.min(F.when(readable, F.col("_row"))).alias("_first_row"),
+            F.count_if(was_landed).alias("_landed_copies"),
+            F.min(F.when(was_landed, F.col("_row"))).alias("_first_landed"),
+            *[F.count_if(f"_ke{j}").alias(f"_ke{j}") for j in range(len(elements))],
         )
         .where(F.col("_copies") > 1)
-        .select(*keys, "_first_row", "_landed_copies", "_first_landed")
     )
 
 
 def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFrame:
-    """Mark later copies of a key DUPLICATE_KEY (the first row wins) and set each row's _disposition.
-
-    `_repeated_key` tells every row whose key more than one readable row carries (for uniqueness counts).
-    """
-    joined = rows.join(F.broadcast(duplicates), on=list(spec.business_key), how="left")
+    """Mark later copies of a key DUPLICATE_KEY (the first readable row wins) and set each row's _disposition."""
+    keys = list(spec.business_key)
+    joined = rows.join(F.broadcast(duplicates.select(*keys, "_first_row")), on=keys, how="left")
     later_copy = (
         (F.size("_reasons") == 0) & F.col("_first_row").isNotNull() & (F.col("_row") != F.col("_first_row"))
     )
-    key_text = ",".join(spec.business_key)
-    reasons = F.when(later_copy, F.array(F.lit(f"DUPLICATE_KEY:{key_text}"))).otherwise(F.col("_reasons"))
-    repeated = F.col("_first_row").isNotNull().alias(REPEATED_KEY)
-    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"), repeated)
+    reasons = F.when(later_copy, F.array(F.lit(duplicate_reason(spec)))).otherwise(F.col("_reasons"))
+    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"))
     disposition = (
         F.when(F.col(CORRUPT).isNotNull(), F.lit(REJECTED))
         .when(F.size("_reasons") == 0, F.lit(LANDED))
         .otherwise(F.lit(QUARANTINED))
     )
     return marked.withColumn("_disposition", disposition)
+
+
+def duplicate_reason(spec: SourceSpec) -> str:
+    """The reason code of a later readable copy of a business key."""
+    return f"DUPLICATE_KEY:{','.join(spec.business_key)}"
 
 
 def row_hash(columns: tuple[str, ...]) -> Column:
@@ -298,38 +314,53 @@ class Tally:
     suite_result: SuiteResult | None
 
 
-def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
-    """Dispositions, reason codes and the landing rules' counts, in one aggregation over the batch.
+def tally(batch: Batch, spec: SourceSpec, rules: LandingRules | None = None) -> Tally:
+    """Dispositions, reason codes and the landing rules' counts of a batch, without classifying its rows.
 
-    Error rules are counted from the reasons; warn rules and every rule's elements are counted in the same
-    aggregation. Rejected rows (not split into columns) are no rule's elements.
+    Two small jobs: one over the duplicate keys (building them, and the batch with them, on first use) and
+    one aggregation of the batch's rows by reasons. A later readable copy of a key moves from landed to
+    DUPLICATE_KEY; every key's copies but the first are such copies, so their number is a sum over the
+    duplicate keys, as are the uniqueness rules' failing rows (`duplicate_keys`' `_ke<j>`). Error rules are
+    counted from the reasons, warn rules and every rule's elements in the aggregation. Rejected rows (not
+    split into columns) are no rule's elements.
     """
     counted: list[tuple[CompiledRule, str, str | None]] = []
     aggregates = [F.count(F.lit(1)).alias("_n")]
-    for i, item in enumerate((*rules.row_rules, *rules.key_rules) if rules else ()):
+    key_rules = rules.key_rules if rules else ()
+    for i, item in enumerate(rules.row_rules if rules else ()):
         check = item.check
-        assert isinstance(check, RowCheck | GroupCheck)
+        assert isinstance(check, RowCheck)
         aggregates.append(F.count_if(check.element).alias(f"_e{i}"))
         warned = None
-        if isinstance(check, GroupCheck):
-            warned = f"_u{i}"
-            aggregates.append(F.count_if(check.element & F.col(REPEATED_KEY)).alias(warned))
-        elif item.rule.severity != "error":
+        if item.rule.severity != "error":
             warned = f"_u{i}"
             aggregates.append(F.count_if(check.unexpected).alias(warned))
         counted.append((item, f"_e{i}", warned))
-    by_disposition: dict[str, int] = {}
-    by_reason: dict[str, int] = {}
-    sums: dict[str, int] = {}
-    for row in classified.groupBy("_disposition", "_reasons").agg(*aggregates).collect():
+    for j, item in enumerate(key_rules):
+        assert isinstance(item.check, GroupCheck)
+        aggregates.append(F.count_if(item.check.element).alias(f"_ek{j}"))
+        counted.append((item, f"_ek{j}", f"_ke{j}"))
+    repeated = batch.duplicates.agg(
+        F.sum(F.col("_copies") - 1).alias("_later"),
+        *[F.sum(f"_ke{j}").alias(f"_ke{j}") for j in range(len(key_rules))],
+    ).first()
+    assert repeated is not None
+    later = int(repeated["_later"] or 0)
+    sums = {f"_ke{j}": int(repeated[f"_ke{j}"] or 0) for j in range(len(key_rules))}
+    by_disposition = {LANDED: -later, QUARANTINED: later} if later else {}
+    by_reason = {duplicate_reason(spec): later} if later else {}
+    rejected = F.col(CORRUPT).isNotNull().alias("_rejected")
+    for row in batch.rows.groupBy(rejected, "_reasons").agg(*aggregates).collect():
         count = int(row["_n"])
-        by_disposition[row["_disposition"]] = by_disposition.get(row["_disposition"], 0) + count
+        disposition = REJECTED if row["_rejected"] else QUARANTINED if row["_reasons"] else LANDED
+        by_disposition[disposition] = by_disposition.get(disposition, 0) + count
         for reason in row["_reasons"]:
             by_reason[reason] = by_reason.get(reason, 0) + count
-        if row["_disposition"] != REJECTED:
+        if not row["_rejected"]:
             for name in row.asDict():
                 if name.startswith(("_e", "_u")):
                     sums[name] = sums.get(name, 0) + int(row[name])
+    by_disposition = {d: n for d, n in by_disposition.items() if n}
     if rules is None:
         return Tally(by_disposition, by_reason, None)
     results = {
@@ -350,25 +381,45 @@ def tally(classified: DataFrame, rules: LandingRules | None = None) -> Tally:
     return Tally(by_disposition, by_reason, outcome)
 
 
+def checkpoint(frame: DataFrame) -> DataFrame:
+    """`frame`, computed by the first job that reads it and kept (memory, then local disk) for the next ones.
+
+    A local checkpoint rather than `persist`: Spark keeps the computed rows as they are instead of encoding
+    them into cached column batches, and the first reader computes them in its own tasks (under adaptive
+    execution a persisted frame is first built by a job of its own). 1M population rows: 3.7 s instead of
+    5.0 s to standardise, keep and find the duplicate keys; later reads cost the same. The price is cut
+    lineage: losing an executor fails the landing instead of recomputing (a rerun converges). `release`
+    frees it.
+    """
+    return frame.localCheckpoint(eager=False, storageLevel=StorageLevel.MEMORY_AND_DISK)
+
+
+def release(frame: DataFrame) -> None:
+    """Free a `checkpoint`ed (or persisted) frame's stored rows now rather than when the JVM collects them."""
+    frame.unpersist()
+    plan = frame._jdf.queryExecution().logical()  # a checkpoint is a LogicalRDD over the kept rows
+    if plan.getClass().getSimpleName() == "LogicalRDD":
+        plan.rdd().unpersist(False)
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     """A delivery ready to classify: standardised rows plus lines skipped as already landed."""
 
     rows: DataFrame
-    """Standardised rows to classify (persisted)."""
+    """Standardised rows to classify (`checkpoint`ed)."""
     duplicates: DataFrame
-    """`duplicate_keys` of the rows and the skipped lines (persisted)."""
+    """`duplicate_keys` of the rows and the skipped lines (persisted), with the key rules' `_ke<j>`."""
     unchanged_lines: int
     """Lines identical to a landed row (same text, spec and standardisation), not reprocessed."""
     split: DataFrame | None = None
     """The delivered lines joined with the landed line hashes (persisted); `rows` and `duplicates` read it."""
 
     def release(self) -> None:
-        """Drop the cached frames."""
-        self.duplicates.unpersist()
-        self.rows.unpersist()
-        if self.split is not None:
-            self.split.unpersist()
+        """Drop the kept frames."""
+        for frame in (self.duplicates, self.rows, self.split):
+            if frame is not None:
+                release(frame)
 
 
 def prepare_batch(
@@ -386,17 +437,20 @@ def prepare_batch(
     skipping is safe are the ones classification needs anyway.
     """
     keys = list(spec.business_key)
+    elements = [r.check.element for r in rules.key_rules if isinstance(r.check, GroupCheck)] if rules else []
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
-    def full(frame: DataFrame) -> Batch:
-        rows = standardise_rows(parse_lines(frame, staged, spec), spec, rules).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
-        return Batch(rows, duplicate_keys(rows, spec).persist(StorageLevel.MEMORY_AND_DISK), 0)
+    def standardised(frame: DataFrame) -> DataFrame:
+        return checkpoint(standardise_rows(parse_lines(frame, staged, spec), spec, rules))
+
+    def full() -> Batch:
+        rows = standardised(lines)
+        duplicates = duplicate_keys(rows, spec, elements=elements).persist(StorageLevel.MEMORY_AND_DISK)
+        return Batch(rows, duplicates, 0)
 
     if known is None:
-        return full(lines)
+        return full()
     landed = F.col("_landed").isNotNull()
     split = (
         lines.join(known.withColumn("_landed", F.lit(True)), on=list(LINE_HASHES), how="left")
@@ -407,18 +461,14 @@ def prepare_batch(
     unchanged = matched.count()
     if unchanged == 0:
         split.unpersist()
-        return full(lines)
-    new_lines = split.where(~landed).select("_row", "_line", *LINE_HASHES)
-    rows = standardise_rows(parse_lines(new_lines, staged, spec), spec, rules).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
-    duplicates = duplicate_keys(rows, spec, matched).persist(StorageLevel.MEMORY_AND_DISK)
+        return full()
+    rows = standardised(split.where(~landed).select("_row", "_line", *LINE_HASHES))
+    duplicates = duplicate_keys(rows, spec, matched, elements).persist(StorageLevel.MEMORY_AND_DISK)
+    batch = Batch(rows, duplicates, unchanged, split)
     skipped_copy_loses = (F.col("_landed_copies") > 1) | (
         (F.col("_landed_copies") == 1) & (F.col("_first_landed") != F.col("_first_row"))
     )
     if duplicates.where(skipped_copy_loses).limit(1).count() > 0:
-        duplicates.unpersist()
-        rows.unpersist()
-        split.unpersist()
-        return full(lines)
-    return Batch(rows, duplicates, unchanged, split)
+        batch.release()
+        return full()
+    return batch

@@ -55,6 +55,14 @@ def _count(spark: SparkSession, path: str) -> int:
     return spark.read.format("delta").load(path).count()
 
 
+def _created(spark: SparkSession, path: str) -> WriteOutcome:
+    """Outcome of the write that just created the table, from its commit (one read of the log, no count)."""
+    commit = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    assert commit is not None  # the table was just created
+    rows = int(commit["operationMetrics"]["numOutputRows"])
+    return WriteOutcome(rows, 0, 0, int(commit["version"]), "WRITE", rows)
+
+
 def merge_changed(
     spark: SparkSession, rows: DataFrame, path: str, keys: tuple[str, ...], row_count: int | None = None
 ) -> WriteOutcome:
@@ -68,8 +76,7 @@ def merge_changed(
         return WriteOutcome(0, 0, 0, current_version(spark, path), None, _count(spark, path))
     if not exists:
         rows.write.format("delta").mode("append").options(**stats_columns(*keys, "_run_id")).save(path)
-        inserted = _count(spark, path)
-        return WriteOutcome(inserted, 0, 0, current_version(spark, path), "WRITE", inserted)
+        return _created(spark, path)
     target = DeltaTable.forPath(spark, path)
     existing = target.toDF().select(*keys, F.col("_row_hash").alias("_target_hash"))
     changed = (
@@ -113,7 +120,7 @@ def replace_file_rows(
     if not table_exists(spark, path):
         options = stats_columns("_source_sha256", "_run_id")
         rows.write.format("delta").mode("append").options(**options).save(path)
-        return WriteOutcome(expected, 0, 0, current_version(spark, path), "WRITE", _count(spark, path))
+        return _created(spark, path)
     present = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256).count()
     if present == expected:
         return WriteOutcome(0, 0, expected, current_version(spark, path), None, _count(spark, path))

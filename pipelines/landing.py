@@ -285,7 +285,7 @@ def _land_staged(
         classified = classify(batch.rows, batch.duplicates, spec)
     try:
         with timer.phase("classify"):
-            counted = tally(classified, rules)
+            counted = tally(batch, spec, rules)
         by_disposition, reasons = counted.by_disposition, counted.by_reason
         landed, quarantined, rejected = (by_disposition.get(k, 0) for k in (LANDED, QUARANTINED, REJECTED))
         landed += batch.unchanged_lines
