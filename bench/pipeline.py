@@ -11,7 +11,7 @@ paths) runs:
   quality suite, masking, catalog registration and lineage events (the configured emitter, i.e. built
   OpenLineage events with column lineage stored in the catalog); each model's time per phase
   (`ModelResult.phases`) is in the JSON;
-- bare: Spark reads the same files (XLSX through pandas/openpyxl, Spark has no XLSX reader), casts each
+- bare: Spark reads the same files (XLSX through pandas/calamine, Spark has no XLSX reader), casts each
   column to its type, overwrites Delta base tables, and runs the same model SQL / Python builders
   over them, overwriting the theme and business Delta tables. No checks, no quarantine, no masking,
   no catalog, no lineage.
@@ -75,6 +75,10 @@ def _governed(config: LakehubConfig, spark: Any) -> dict[str, Any]:
         "models_s": round(finished - landed, 2),
         "passed": base.passed and all(run.passed for run in runs),
         "rows_landed": sum(r.rows_landed for r in base.results),
+        "sources": {
+            r.source_id: {"seconds": round(r.duration_s, 2), "rows_read": r.rows_read, "phases": r.timings_s}
+            for r in base.results
+        },
         "models": {
             r.model: {
                 "status": r.status.value,
@@ -99,7 +103,7 @@ def _bare_read(spark: Any, spec: SourceSpec, path: Path) -> Any:
     else:
         import pandas as pd
 
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")  # as lakehub reads
         frame = spark.createDataFrame(pd.concat(sheets.values(), ignore_index=True).astype(object))
     frame = frame.toDF(*spec.column_names)
     columns = []
@@ -119,11 +123,14 @@ def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
     root = Path(config.warehouse_path) / "bare"
     shutil.rmtree(root, ignore_errors=True)
     started = time.perf_counter()
+    sources: dict[str, float] = {}
     for spec in load_sources().values():
         (path,) = sorted(landing.glob(spec.file))
+        began = time.perf_counter()
         _bare_read(spark, spec, path).write.format("delta").mode("overwrite").save(
             str(root / "base" / spec.table_name)
         )
+        sources[spec.id] = round(time.perf_counter() - began, 2)
     landed = time.perf_counter()
     models = jobs.registered_models(config)
     key = pseudonym_key(config)
@@ -153,6 +160,7 @@ def _bare(config: LakehubConfig, spark: Any, landing: Path) -> dict[str, Any]:
         "total_s": round(finished - started, 2),
         "landing_s": round(landed - started, 2),
         "models_s": round(finished - landed, 2),
+        "sources": sources,
         "models": seconds,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,27 @@ def test_xlsx_cells_become_text_records(tmp_path: Path) -> None:
     row, record = staged.staging_path.read_text(encoding="utf-8").splitlines()[0].split(ROW_SEPARATOR)
     assert row == "1"
     assert json.loads(record)["pay_date"] == "45000"
+
+
+def test_xlsx_whole_numbers_keep_every_digit(tmp_path: Path) -> None:
+    """calamine reads numbers as doubles; a whole number past 2^53 is read again with openpyxl, exactly."""
+    path = _workbook(tmp_path / "mz.xlsx", [["P1", 7654321, "李娜", "高龄补贴", 100, "2024-01-05", ""]])
+    # openpyxl writes big ints as doubles itself; other tools write every digit, as here.
+    parts = {}
+    with zipfile.ZipFile(path) as book:
+        parts = {name: book.read(name) for name in book.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<v>7654321</v>" in parts[sheet]
+    parts[sheet] = parts[sheet].replace(b"<v>7654321</v>", b"<v>360404199007220021</v>")
+    with zipfile.ZipFile(path, "w") as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    staged = _stage(tmp_path, path, SPECS["assistance_payment"])
+    lines = staged.staging_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1, "the first reading's rows are not kept"
+    record = json.loads(lines[0].split(ROW_SEPARATOR)[1])
+    assert record["id_number"] == "360404199007220021", "not 360404199007220000 (a double's 17 digits)"
+    assert (record["amount"], record["town"]) == ("100", None), "empty cells stay null, whole numbers bare"
 
 
 def test_truncated_xlsx_is_refused(tmp_path: Path) -> None:
