@@ -281,7 +281,7 @@ def _calamine_sheets(path: Path) -> Sheets:
         yield title, _exact_rows(rows)
 
 
-def _exact_rows(rows: Iterator[list[object]]) -> Iterator[Sequence[object]]:
+def _exact_rows(rows: Iterator[Sequence[object]]) -> Iterator[Sequence[object]]:
     for values in rows:
         if any(isinstance(v, float) and abs(v) >= _EXACT_FLOAT and v.is_integer() for v in values):
             raise _InexactNumber
