@@ -56,10 +56,15 @@ def _count(spark: SparkSession, path: str) -> int:
 
 
 def _created(spark: SparkSession, path: str) -> WriteOutcome:
-    """Outcome of the write that just created the table, from its commit (one read of the log, no count)."""
+    """Outcome of the write that just created the table, from its commit (one read of the log, no count).
+
+    Counts the table instead when commits carry no metrics (`spark.databricks.delta.history.metricsEnabled`
+    turned off in the Spark conf overrides).
+    """
     commit = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
     assert commit is not None  # the table was just created
-    rows = int(commit["operationMetrics"]["numOutputRows"])
+    metrics = commit["operationMetrics"] or {}
+    rows = int(metrics["numOutputRows"]) if "numOutputRows" in metrics else _count(spark, path)
     return WriteOutcome(rows, 0, 0, int(commit["version"]), "WRITE", rows)
 
 

@@ -234,6 +234,27 @@ def test_landed_tables_are_registered_and_readable_by_delta_rs(
     )
 
 
+@pytest.mark.parametrize("metrics", ["true", "false"])
+def test_new_table_outcome_counts_rows_with_or_without_commit_metrics(
+    spark: Any, tmp_path: Path, metrics: str
+) -> None:
+    from lakehub.pipelines.delta_io import merge_changed, replace_file_rows
+
+    key = "spark.databricks.delta.history.metricsEnabled"
+    spark.conf.set(key, metrics)
+    try:
+        rows = spark.createDataFrame(
+            [(f"k{i}", i, "r1") for i in range(7)], "k string, v int, _run_id string"
+        )
+        base = merge_changed(spark, rows, str(tmp_path / "base"), ("k",))
+        quarantine = rows.withColumnRenamed("k", "_source_sha256").limit(3)
+        kept = replace_file_rows(spark, quarantine, str(tmp_path / "quarantine"), "k0", 3)
+    finally:
+        spark.conf.unset(key)
+    assert (base.inserted, base.row_count, base.version, base.operation) == (7, 7, 0, "WRITE")
+    assert (kept.inserted, kept.row_count, kept.version) == (3, 3, 0)
+
+
 def test_row_hash_tells_apart_values_that_moved_between_null_columns(spark: Any) -> None:
     from lakehub.pipelines.classify import row_hash
 
