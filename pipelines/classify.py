@@ -59,6 +59,15 @@ class LandingRules:
         return tuple(r for r in self.row_rules if r.rule.severity == "error")
 
     @property
+    def key_elements(self) -> tuple[Column, ...]:
+        """Each key rule's element condition, in `key_rules` order (`duplicate_keys` counts them as `_ke<j>`)."""
+        elements = []
+        for item in self.key_rules:
+            assert isinstance(item.check, GroupCheck)  # landing_rules keeps only key uniqueness here
+            elements.append(item.check.element)
+        return tuple(elements)
+
+    @property
     def fingerprint(self) -> str:
         """Changes when a rule that decides a row's fate does (salts the line hashes)."""
         text = "".join(r.rule.model_dump_json(exclude={"origin", "line"}) for r in self.error_rules)
@@ -336,9 +345,8 @@ def tally(batch: Batch, spec: SourceSpec, rules: LandingRules | None = None) -> 
             warned = f"_u{i}"
             aggregates.append(F.count_if(check.unexpected).alias(warned))
         counted.append((item, f"_e{i}", warned))
-    for j, item in enumerate(key_rules):
-        assert isinstance(item.check, GroupCheck)
-        aggregates.append(F.count_if(item.check.element).alias(f"_ek{j}"))
+    for j, (item, element) in enumerate(zip(key_rules, rules.key_elements if rules else (), strict=True)):
+        aggregates.append(F.count_if(element).alias(f"_ek{j}"))
         counted.append((item, f"_ek{j}", f"_ke{j}"))
     repeated = batch.duplicates.agg(
         F.sum(F.col("_copies") - 1).alias("_later"),
@@ -437,7 +445,7 @@ def prepare_batch(
     skipping is safe are the ones classification needs anyway.
     """
     keys = list(spec.business_key)
-    elements = [r.check.element for r in rules.key_rules if isinstance(r.check, GroupCheck)] if rules else []
+    elements = rules.key_elements if rules else ()
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
