@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,15 @@ from lakehub.pipelines.intake import StagedFile, check_exists, file_sha256, stag
 from lakehub.pipelines.landing_lineage import LandingLineage
 from lakehub.pipelines.registration import register_source_tables
 from lakehub.pipelines.sources import SourceSpec
-from lakehub.pipelines.validation import record_landing_validation
+from lakehub.pipelines.validation import landing_failing_rows, record_landing_validation
 from lakehub.quality_rules import RuleError, Suite, SuiteResult, resolve_suite
-from lakehub.quality_rules.recording import DEFAULT_ISSUE_CAP
+from lakehub.quality_rules.recording import DEFAULT_ISSUE_CAP, FailingRow
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from lakehub.pipelines.classify import LandingRules
+    from lakehub.pipelines.delta_io import WriteOutcome
 
 log = logging.getLogger(__name__)
 
@@ -294,23 +296,54 @@ def _land_staged(
                 f"{staged.source_path}: row accounting broke ({staged.rows} staged, {landed}+{quarantined}+{rejected} "
                 "classified). Fix: report this as a lakehub bug; nothing was written."
             )
-        with timer.phase("base_write"):
-            base = merge_changed(
-                spark,
-                base_rows(classified, spec, run_id=run_id, file_name=file_name),
-                base_path,
-                spec.business_key,
-                by_disposition.get(LANDED, 0),
-            )
-            base = dataclasses.replace(base, unchanged=base.unchanged + batch.unchanged_lines)
-        with timer.phase("quarantine_write"):
-            quarantine = replace_file_rows(
-                spark,
-                quarantine_rows(classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256),
-                config.table_path("quarantine", spec.table_name),
-                staged.sha256,
-                quarantined + rejected,
-            )
+        quarantine_path = config.table_path("quarantine", spec.table_name)
+
+        def write_base() -> WriteOutcome:
+            with timer.phase("base_write"):
+                outcome = merge_changed(
+                    spark,
+                    base_rows(classified, spec, run_id=run_id, file_name=file_name),
+                    base_path,
+                    spec.business_key,
+                    by_disposition.get(LANDED, 0),
+                )
+            return dataclasses.replace(outcome, unchanged=outcome.unchanged + batch.unchanged_lines)
+
+        def write_quarantine() -> tuple[WriteOutcome, list[FailingRow]]:
+            with timer.phase("quarantine_write"):
+                outcome = replace_file_rows(
+                    spark,
+                    quarantine_rows(
+                        classified, spec, run_id=run_id, file_name=file_name, sha256=staged.sha256
+                    ),
+                    quarantine_path,
+                    staged.sha256,
+                    quarantined + rejected,
+                )
+            if rules is None or counted.suite_result is None:
+                return outcome, []
+            with timer.phase("issue_rows"):
+                failing = landing_failing_rows(
+                    spark,
+                    spec,
+                    rules.suite,
+                    counted.suite_result,
+                    quarantine_path=quarantine_path,
+                    sha256=staged.sha256,
+                    cap=DEFAULT_ISSUE_CAP,
+                )
+            return outcome, failing
+
+        # Two tables, two jobs and two commits that do not depend on each other: run side by side, so one
+        # write's driver-side work (planning, the Delta commit and its log) overlaps the other's tasks.
+        # Leaving the pool waits for both to finish (or fail) before the batch is released; either failing
+        # fails the run, and a rerun converges (the base MERGE and the per-file quarantine replace are
+        # idempotent).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"land-{spec.id}") as pool:
+            base_job = pool.submit(write_base)
+            quarantine_job = pool.submit(write_quarantine)
+        base = base_job.result()
+        quarantine, failing = quarantine_job.result()
     finally:
         batch.release()
         timer.seconds["unchanged_lines_skipped"] = batch.unchanged_lines
@@ -318,16 +351,14 @@ def _land_staged(
         register_source_tables(config, store, spec, run_id=run_id, base=base, quarantine=quarantine)
         if rules is not None and counted.suite_result is not None:
             record_landing_validation(
-                spark,
                 store,
                 spec,
                 rules.suite,
                 counted.suite_result,
+                failing,
                 run_id=run_id,
                 delta_version=base.version,
-                quarantine_path=config.table_path("quarantine", spec.table_name),
                 sha256=staged.sha256,
-                cap=DEFAULT_ISSUE_CAP,
             )
     counts = RowCounts(
         read=staged.rows,

@@ -92,26 +92,37 @@ def _first_failing_rows(
     return sorted(rows, key=lambda r: (r.rule_id, r.source_file or "", r.source_row or 0))
 
 
-def record_landing_validation(
+def landing_failing_rows(
     spark: SparkSession,
-    store: CatalogStore,
     spec: SourceSpec,
     suite: Suite,
     result: SuiteResult,
     *,
-    run_id: str,
-    delta_version: int | None,
     quarantine_path: str,
     sha256: str,
     cap: int,
+) -> list[FailingRow]:
+    """The delivery's rows quarantined by the suite's rules (at most `cap` per rule), read back once written.
+
+    Nothing is read when no rule failed or nothing is wanted (`cap` 0).
+    """
+    if not cap or not any(not r.success or r.unexpected_count for r in result.results):
+        return []
+    return quarantined_failing_rows(spark, quarantine_path, sha256, suite, spec, cap)
+
+
+def record_landing_validation(
+    store: CatalogStore,
+    spec: SourceSpec,
+    suite: Suite,
+    result: SuiteResult,
+    failing: Sequence[FailingRow],
+    *,
+    run_id: str,
+    delta_version: int | None,
+    sha256: str,
 ) -> None:
     """Store what landing checked of the source's suite, with the rows it quarantined as rectification issues."""
-    sensitivity = suite_sensitivity(spec, suite)
-    failing = (
-        quarantined_failing_rows(spark, quarantine_path, sha256, suite, spec, cap)
-        if cap and any(not r.success or r.unexpected_count for r in result.results)
-        else []
-    )
     record_suite_result(
         store,
         result,
@@ -119,7 +130,9 @@ def record_landing_validation(
         run_id=run_id,
         delta_version=delta_version,
         engine="spark",
-        issues=issue_values(result, failing, department=spec.department, sensitivity=sensitivity),
+        issues=issue_values(
+            result, failing, department=spec.department, sensitivity=suite_sensitivity(spec, suite)
+        ),
         input_sha256=sha256,
     )
 

@@ -184,13 +184,16 @@ def test_bad_delivery_fails_clearly_and_leaves_landed_data_unchanged(
     assert failed.status is RunStatus.FAILED and failed.error and "Fix:" in failed.error
 
 
-def test_rerun_after_a_crash_between_base_and_quarantine_converges(
+@pytest.mark.parametrize("failing_write", ["replace_file_rows", "merge_changed"])
+def test_rerun_after_either_write_crashed_converges(
     spark: Any,
     lakehub_config: LakehubConfig,
     catalog_store: CatalogStore,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    failing_write: str,
 ) -> None:
+    """Base and quarantine are written side by side: whichever fails, the run fails and a rerun converges."""
     import lakehub.pipelines.delta_io as delta_io
 
     path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
@@ -199,16 +202,22 @@ def test_rerun_after_a_crash_between_base_and_quarantine_converges(
         raise RuntimeError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(delta_io, "replace_file_rows", crash)
+        patch.setattr(delta_io, failing_write, crash)
         with pytest.raises(LandingError, match="rerun converges"):
             _land(spark, lakehub_config, catalog_store, path)
-    crashed_version = _version(spark, lakehub_config)
+    from lakehub.pipelines.delta_io import current_version
+
+    crashed_version = current_version(spark, lakehub_config.table_path("base", "population"))
     result = _land(spark, lakehub_config, catalog_store, path)
     assert result.status is RunStatus.SUCCEEDED, "a crashed run is not taken as landed"
-    assert (result.rows_landed, result.rows_quarantined, result.rows_unchanged) == (3, 3, 3)
-    assert _version(spark, lakehub_config) == crashed_version
+    assert (result.rows_landed, result.rows_quarantined) == (3, 3)
+    if failing_write == "replace_file_rows":  # base was written by the crashed run: nothing new to commit
+        assert result.rows_unchanged == 3
+        assert _version(spark, lakehub_config) == crashed_version
+    else:
+        assert crashed_version is None and result.rows_inserted == 3
     assert _table(spark, lakehub_config, "base").count() == 3
-    assert _table(spark, lakehub_config, "quarantine").count() == 3
+    assert _table(spark, lakehub_config, "quarantine").count() == 3, "no quarantined row twice"
 
 
 def test_landed_tables_are_registered_and_readable_by_delta_rs(
