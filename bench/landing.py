@@ -67,6 +67,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lakehub-bench-landing")
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument(
+        "--warmup-scale",
+        type=int,
+        default=100_000,
+        help="population rows landed and copied once before measuring (JIT-compiles both paths' hot code)",
+    )
+    parser.add_argument(
         "--without-suite",
         action="store_true",
         help="land without the source's rule suite (to measure its cost)",
@@ -78,7 +84,7 @@ def main() -> None:
         spec = spec.model_copy(update={"suite": None})
     work: Path = args.work
     gen_s, source = _timed(lambda: _sample(work / "sample", args.scale, args.seed))
-    warm = _sample(work / "warmup", 2000, args.seed)
+    warm = _sample(work / "warmup", args.warmup_scale, args.seed)
     runs = work / "runs"
     shutil.rmtree(runs, ignore_errors=True)
     config = LakehubConfig(
@@ -124,6 +130,7 @@ def main() -> None:
     result = {
         "benchmark": "landing",
         "scale": args.scale,
+        "warmup_scale": args.warmup_scale,
         "rows_read": first.rows_read,
         "file_bytes": source.stat().st_size,
         "spark_master": config.spark.master,
