@@ -48,25 +48,6 @@ def collect_failing_rows(frame: DataFrame, suite: Suite, spec: SourceSpec, cap: 
     return _first_failing_rows(failing, read, spec.business_key, order, cap)
 
 
-def quarantined_failing_rows(
-    spark: SparkSession, path: str, sha256: str, suite: Suite, spec: SourceSpec, cap: int
-) -> list[FailingRow]:
-    """Rows of one delivery quarantined by the suite's rules (reason code = rule id), at most `cap` per rule."""
-    from pyspark.sql import functions as F
-
-    rule_ids = [rule.id for rule in suite.rules if rule.id]
-    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
-    read = [c for c in read if c in spec.column_names]
-    table = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256)
-    failing = table.select(
-        F.explode("_reasons").alias("_rule"),
-        *[F.col(c).alias(f"_v{i}") for i, c in enumerate(read)],
-        "_source_file",
-        "_source_row",
-    ).where(F.col("_rule").isin(rule_ids))
-    return _first_failing_rows(failing, read, spec.business_key, ["_source_row"], cap)
-
-
 def _first_failing_rows(
     failing: DataFrame, read: Sequence[str], keys: Sequence[str], order: Sequence[str], cap: int
 ) -> list[FailingRow]:
@@ -102,13 +83,23 @@ def landing_failing_rows(
     sha256: str,
     cap: int,
 ) -> list[FailingRow]:
-    """The delivery's rows quarantined by the suite's rules (at most `cap` per rule), read back once written.
+    """The delivery's rows quarantined by the suite's rules (reason code = rule id), at most `cap` per rule,
+    read back once written. Nothing is read when no rule failed or nothing is wanted (`cap` 0)."""
+    from pyspark.sql import functions as F
 
-    Nothing is read when no rule failed or nothing is wanted (`cap` 0).
-    """
     if not cap or not any(not r.success or r.unexpected_count for r in result.results):
         return []
-    return quarantined_failing_rows(spark, quarantine_path, sha256, suite, spec, cap)
+    rule_ids = [rule.id for rule in suite.rules if rule.id]
+    read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
+    read = [c for c in read if c in spec.column_names]
+    table = spark.read.format("delta").load(quarantine_path).where(F.col("_source_sha256") == sha256)
+    failing = table.select(
+        F.explode("_reasons").alias("_rule"),
+        *[F.col(c).alias(f"_v{i}") for i, c in enumerate(read)],
+        "_source_file",
+        "_source_row",
+    ).where(F.col("_rule").isin(rule_ids))
+    return _first_failing_rows(failing, read, spec.business_key, ["_source_row"], cap)
 
 
 def record_landing_validation(
