@@ -98,6 +98,7 @@ def _governed(config: LakehubConfig, spark: Any) -> dict[str, Any]:
 def _bare_read(spark: Any, spec: SourceSpec, path: Path, *, cast_only: bool = False) -> Any:
     from pyspark.sql import functions as F
 
+    from lakehub.pipelines.classify import RAW_PREFIX
     from lakehub.pipelines.standardise import standardise_columns
 
     if spec.format == "csv":
@@ -123,9 +124,9 @@ def _bare_read(spark: Any, spec: SourceSpec, path: Path, *, cast_only: bool = Fa
         return frame.select(*[_cast(F.col(c.name), c.spark_type).alias(c.name) for c in spec.columns])
     # The same standardisation as landing (full-width → half-width, trims, 15 → 18-digit IDs, the date
     # forms, 元/万元, sentinels → null), without what governs it: no reason codes, checks or quarantine.
-    raw = frame.toDF(*[f"_raw_{c}" for c in spec.column_names])
+    raw = frame.toDF(*[RAW_PREFIX + c for c in spec.column_names])
     typed = standardise_columns(
-        raw, {c: f"_raw_{c}" for c in spec.column_names}, spec.columns, spec.sentinels
+        raw, {c: RAW_PREFIX + c for c in spec.column_names}, spec.columns, spec.sentinels
     )
     return typed.select(*spec.column_names)
 
