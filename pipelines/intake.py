@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
+import itertools
 import json
 import logging
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from charset_normalizer import from_bytes
 
@@ -25,6 +29,8 @@ ROW_SEPARATOR = "\x1f"
 JSON_KEY_SAMPLE = 10_000
 _CHUNK = 1 << 20
 _BLOCK = 16 << 20
+_LastLine = tuple[int, str, bool]
+"""(line number, text, ended with a newline) of a file's last line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,49 +183,38 @@ def _truncation_error(path: Path, line_no: int, what: str) -> InputFileError:
     )
 
 
-def _stage_csv(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
-    lines = _text_lines(path, spec, encoding)
-    header_line = next(lines, None)
-    if header_line is None or not header_line[1].strip():
+def _csv_columns(path: Path, spec: SourceSpec, header: str | None) -> tuple[str, ...]:
+    if header is None or not header.strip():
         raise InputFileError(str(path), "the first line (header) is blank", "put the column names on line 1")
-    columns = _map_header(path, spec, next(csv.reader([header_line[1]], delimiter=spec.csv_delimiter)))
-    rows = 0
-    last: tuple[int, str, bool] | None = None
-    for line_no, text, ended in lines:
-        last = (line_no, text, ended)
-        if not text.strip():
-            continue
-        out.write(f"{line_no - 1}{ROW_SEPARATOR}{text}\n")
-        rows += 1
+    return _map_header(path, spec, next(csv.reader([header], delimiter=spec.csv_delimiter)))
+
+
+def _check_csv_tail(path: Path, spec: SourceSpec, columns: tuple[str, ...], last: _LastLine | None) -> None:
+    """An unterminated last line must be a whole record."""
     if last is not None and not last[2] and last[1].strip():
         fields = next(csv.reader([last[1]], delimiter=spec.csv_delimiter), [])
         if last[1].count('"') % 2 or len(fields) < len(columns):
             raise _truncation_error(path, last[0] - 1, f"{len(fields)} of {len(columns)} fields")
-    return columns, rows
 
 
-def _stage_jsonl(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
-    keys: set[str] = set()
-    rows = 0
-    last: tuple[int, str, bool] | None = None
-    for line_no, text, ended in _text_lines(path, spec, encoding):
-        last = (line_no, text, ended)
-        if not text.strip():
-            continue
-        if rows < JSON_KEY_SAMPLE:
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError:
-                record = None
-            if isinstance(record, dict):
-                keys.update(record)
-        out.write(f"{line_no}{ROW_SEPARATOR}{text}\n")
-        rows += 1
+def _check_jsonl_tail(path: Path, last: _LastLine | None) -> None:
     if last is not None and not last[2] and last[1].strip():
         try:
             json.loads(last[1])
         except json.JSONDecodeError as err:
             raise _truncation_error(path, last[0], "incomplete JSON") from err
+
+
+def _json_keys(text: str) -> Iterable[str]:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return ()
+    return record if isinstance(record, dict) else ()
+
+
+def _check_json_keys(path: Path, spec: SourceSpec, keys: set[str], rows: int) -> None:
+    """The fields seen in the first records must be the spec's, with every required one present."""
     unknown = sorted(keys - set(spec.column_names))
     if unknown:
         raise InputFileError(
@@ -236,7 +231,94 @@ def _stage_jsonl(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> t
             f"ask {spec.department} to include them",
             field=missing[0],
         )
+
+
+def _stage_csv(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
+    lines = _text_lines(path, spec, encoding)
+    header_line = next(lines, None)
+    columns = _csv_columns(path, spec, None if header_line is None else header_line[1])
+    rows = 0
+    last: _LastLine | None = None
+    for line_no, text, ended in lines:
+        last = (line_no, text, ended)
+        if not text.strip():
+            continue
+        out.write(f"{line_no - 1}{ROW_SEPARATOR}{text}\n")
+        rows += 1
+    _check_csv_tail(path, spec, columns, last)
+    return columns, rows
+
+
+def _stage_jsonl(path: Path, spec: SourceSpec, encoding: str, out: IO[str]) -> tuple[tuple[str, ...], int]:
+    keys: set[str] = set()
+    rows = 0
+    last: _LastLine | None = None
+    for line_no, text, ended in _text_lines(path, spec, encoding):
+        last = (line_no, text, ended)
+        if not text.strip():
+            continue
+        if rows < JSON_KEY_SAMPLE:
+            keys.update(_json_keys(text))
+        out.write(f"{line_no}{ROW_SEPARATOR}{text}\n")
+        rows += 1
+    _check_jsonl_tail(path, last)
+    _check_json_keys(path, spec, keys, rows)
     return spec.column_names, rows
+
+
+_DOUBLE_BYTE = frozenset({"gbk", "gb2312", "gb18030", "big5"})
+"""Python codecs the JVM stager decodes through Python's own pair table (besides UTF-8)."""
+
+
+@functools.cache
+def _pair_table(codec: str) -> str | None:
+    """What Python's `codec` decodes each lead/trail byte pair to, for the JVM stager; None if unsuitable.
+
+    128 × 256 characters (lead 0x80 + i // 256, trail i % 256), U+FFFF where the pair does not decode to
+    exactly one character (the JVM stager then declines the file, and Python stages it). A codec in which a
+    high byte decodes on its own is not a plain double-byte one: None.
+    """
+    for byte in range(0x80, 0x100):
+        with contextlib.suppress(UnicodeDecodeError):
+            bytes([byte]).decode(codec)
+            return None
+    table: list[str] = []
+    for lead in range(0x80, 0x100):
+        for trail in range(0x100):
+            try:
+                text = bytes([lead, trail]).decode(codec)
+            except UnicodeDecodeError:
+                text = ""
+            table.append(text if len(text) == 1 else "\uffff")
+    return "".join(table)
+
+
+def _stage_text_in_jvm(
+    jvm: Any, path: Path, spec: SourceSpec, encoding: str, staging_path: Path
+) -> tuple[tuple[str, ...], int] | None:
+    """Stage a CSV or JSON-lines file with lakehub's JVM stager; None when it declines (Python then stages)."""
+    codec = codecs.lookup(encoding).name
+    pairs = _pair_table(codec) if codec in _DOUBLE_BYTE else None
+    if pairs is None and codec not in ("utf-8", "utf-8-sig"):
+        return None
+    header = spec.format == "csv"
+    answer = list(jvm.lakehub.udf.StageText.stage(str(path), str(staging_path), pairs, header))
+    if answer[0] != "ok":
+        log.info("%s: staging in Python (%s)", path.name, answer[1])
+        return None
+    header_text, rows, last_no, last_text, last_ended = answer[1:]
+    last: _LastLine | None = (int(last_no), last_text, last_ended == "1") if int(last_no) else None
+    if header:
+        columns = _csv_columns(path, spec, header_text)
+        _check_csv_tail(path, spec, columns, last)
+        return columns, int(rows)
+    _check_jsonl_tail(path, last)
+    keys: set[str] = set()
+    with staging_path.open(encoding="utf-8", newline="\n") as staged:
+        for line in itertools.islice(staged, JSON_KEY_SAMPLE):
+            keys.update(_json_keys(line.rstrip("\n").partition(ROW_SEPARATOR)[2]))
+    _check_json_keys(path, spec, keys, int(rows))
+    return spec.column_names, int(rows)
 
 
 def _cell_text(value: object) -> str | None:
@@ -252,6 +334,9 @@ def _cell_text(value: object) -> str | None:
         return value.isoformat()
     return str(value)
 
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""One encoder for every record (`json.dumps` with an option builds a new one per call)."""
 
 _EXACT_FLOAT = 2.0**53
 """Beyond this a whole number read as a double may have lost digits (e.g. an 18-digit ID stored as a number)."""
@@ -283,8 +368,9 @@ def _calamine_sheets(path: Path) -> Sheets:
 
 def _exact_rows(rows: Iterator[Sequence[object]]) -> Iterator[Sequence[object]]:
     for values in rows:
-        if any(isinstance(v, float) and abs(v) >= _EXACT_FLOAT and v.is_integer() for v in values):
-            raise _InexactNumber
+        for value in values:
+            if value.__class__ is float and abs(value) >= _EXACT_FLOAT and value.is_integer():
+                raise _InexactNumber
         yield values
 
 
@@ -341,11 +427,11 @@ def _stage_sheets(path: Path, spec: SourceSpec, out: IO[str], sheets: Sheets) ->
             columns = sheet_columns
             for values in cells:
                 row_no += 1
-                texts = [_cell_text(v) for v in values]
-                if all(t is None or not t.strip() for t in texts):
+                # Most cells are text: taken as they are (one call per cell costs ~1 s per 1M rows).
+                texts = [(v or None) if v.__class__ is str else _cell_text(v) for v in values]
+                if all(t is None or t.isspace() for t in texts):
                     continue
-                record = dict(zip(columns, texts, strict=False))
-                out.write(f"{row_no}{ROW_SEPARATOR}{json.dumps(record, ensure_ascii=False)}\n")
+                out.write(f"{row_no}{ROW_SEPARATOR}{_to_json(dict(zip(columns, texts, strict=False)))}\n")
                 rows += 1
     except zipfile.BadZipFile as err:
         raise _truncation_error(path, row_no, "the workbook's data stops early") from err
@@ -354,21 +440,32 @@ def _stage_sheets(path: Path, spec: SourceSpec, out: IO[str], sheets: Sheets) ->
     return columns, rows
 
 
-def stage_file(path: Path, spec: SourceSpec, staging_path: Path, *, sha256: str | None = None) -> StagedFile:
+def stage_file(
+    path: Path, spec: SourceSpec, staging_path: Path, *, sha256: str | None = None, jvm: Any = None
+) -> StagedFile:
     """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines.
 
     `sha256` is the file's content hash when the caller has computed it already (saves a read of the file).
+    `jvm` (a running Spark's `spark._jvm`) lets CSV and JSON-lines files in UTF-8 or GBK be staged by
+    lakehub's JVM stager, which writes the same bytes several times faster and without holding Python's
+    interpreter lock; anything it cannot reproduce exactly is staged here in Python.
     """
     check_exists(path, spec)
     encoding = "utf-8" if spec.format == "xlsx" else _resolve_encoding(path, spec)
     staging_path.parent.mkdir(parents=True, exist_ok=True)
-    with staging_path.open("w", encoding="utf-8", newline="\n") as out:
-        if spec.format == "csv":
-            columns, rows = _stage_csv(path, spec, encoding, out)
-        elif spec.format == "jsonl":
-            columns, rows = _stage_jsonl(path, spec, encoding, out)
-        else:
-            columns, rows = _stage_xlsx(path, spec, out)
+    staged = None
+    if jvm is not None and spec.format != "xlsx":
+        staged = _stage_text_in_jvm(jvm, path, spec, encoding, staging_path)
+    if staged is not None:
+        columns, rows = staged
+    else:
+        with staging_path.open("w", encoding="utf-8", newline="\n") as out:
+            if spec.format == "csv":
+                columns, rows = _stage_csv(path, spec, encoding, out)
+            elif spec.format == "jsonl":
+                columns, rows = _stage_jsonl(path, spec, encoding, out)
+            else:
+                columns, rows = _stage_xlsx(path, spec, out)
     if rows == 0:
         raise InputFileError(
             str(path),

@@ -228,11 +228,11 @@ def land_file(
     timer = PhaseTimer()
     try:
         suite = load_source_suite(spec)
-        with timer.phase("stage"):
-            staged = stage_file(path, spec, staging, sha256=sha256)
-            _keep_raw_copy(config, spec, path, sha256)
         with timer.phase("spark_start"):
             spark = spark_factory()
+        with timer.phase("stage"):
+            staged = stage_file(path, spec, staging, sha256=sha256, jvm=spark._jvm)
+            _keep_raw_copy(config, spec, path, sha256)
         rules = _landing_rules(spark, spec, suite, run_date)
         result = _land_staged(config, store, spec, staged, run_id, spark, started, timer, rules)
     except PipelineError as err:

@@ -278,8 +278,9 @@ def quality_check(
     suite = resolve_suite(suite_ref)
     spec = get_source(registered_sources(config), dataset_table(suite.dataset)[1])
     with tempfile.TemporaryDirectory(prefix="lakehub-check-") as folder:
-        staged = stage_file(path, spec, Path(folder) / "staged.txt")
-        rows = standardise_rows(read_staged(spark_factory(config)(), staged, spec), spec)
+        spark = spark_factory(config)()
+        staged = stage_file(path, spec, Path(folder) / "staged.txt", jvm=spark._jvm)
+        rows = standardise_rows(read_staged(spark, staged, spec), spec)
         result = check_frame(rows, suite, sensitivity=suite_sensitivity(spec, suite), engine=engine)
     store = open_catalog(config)
     run_id = store.start_run(
