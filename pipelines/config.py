@@ -93,6 +93,8 @@ class LakehubConfig(_Frozen):
     key generated once and kept in <warehouse>/_secrets/pseudonym.key. Never logged or printed."""
     landing_parallelism: int = Field(default=2, ge=1, le=16)
     """How many sources `lakehub run`/`demo` land at once (they share one SparkSession)."""
+    model_parallelism: int = Field(default=2, ge=1, le=16)
+    """How many models of a tier `lakehub run`/`demo` build at once, each once the models it reads are built."""
     spark: SparkSettings = Field(default_factory=SparkSettings)
     lineage: LineageSettings = Field(default_factory=LineageSettings)
     base_dir: str = "."
@@ -195,6 +197,9 @@ landing_dir = "./landing"
 
 # How many sources `lakehub run` and `lakehub demo` land at once (one shared SparkSession).
 landing_parallelism = 2
+
+# How many models of a tier are built at once (each starts once the models it reads are built).
+model_parallelism = 2
 
 # Extra source specs (YAML), added to the built-in departmental sources.
 # sources_dir = "./sources"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -107,14 +108,20 @@ class TableVersions:
     def __init__(self, spark: SparkSession) -> None:
         self._spark = spark
         self._versions: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+        self._reading: dict[str, threading.Lock] = {}
 
     def get(self, location: str) -> int | None:
-        """The table's version (None when no Delta table is there)."""
-        if location not in self._versions:
-            from lakehub.pipelines.delta_io import current_version
+        """The table's version (None when no Delta table is there); read once even when models running
+        side by side ask for it at the same time."""
+        with self._lock:
+            reading = self._reading.setdefault(location, threading.Lock())
+        with reading:
+            if location not in self._versions:
+                from lakehub.pipelines.delta_io import current_version
 
-            self._versions[location] = current_version(self._spark, location)
-        return self._versions[location]
+                self._versions[location] = current_version(self._spark, location)
+            return self._versions[location]
 
     def committed(self, location: str, version: int | None) -> None:
         """Record a commit this run made (or forget the table when its version is unknown)."""

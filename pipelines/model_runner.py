@@ -22,8 +22,10 @@ the result types (``model_results``) live in their own modules; this one runs th
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from lakehub.catalog import CatalogStore, DatasetNotFoundError, DatasetSpec, RunStatus
@@ -118,25 +120,34 @@ class ModelRunner:
         self._key: bytes | None = None
         self._function_ready = False
         self._versions: TableVersions | None = None
-        self._clock = PhaseClock()
+        self._lock = threading.RLock()
+        self._local = threading.local()
 
     @property
     def spark(self) -> SparkSession:
         """The SparkSession, started on first use, with the SQL function person_key() defined."""
-        if self._spark is None:
-            assert self._spark_factory is not None
-            self._spark = self._spark_factory()
-        if not self._function_ready:
-            register_pseudonym_function(self._spark, self.key)
-            self._function_ready = True
-        return self._spark
+        with self._lock:
+            if self._spark is None:
+                assert self._spark_factory is not None
+                self._spark = self._spark_factory()
+            if not self._function_ready:
+                register_pseudonym_function(self._spark, self.key)
+                self._function_ready = True
+            return self._spark
 
     @property
     def versions(self) -> TableVersions:
         """Delta versions of the tables this runner reads and writes."""
-        if self._versions is None:
-            self._versions = TableVersions(self.spark)
-        return self._versions
+        with self._lock:
+            if self._versions is None:
+                self._versions = TableVersions(self.spark)
+            return self._versions
+
+    @property
+    def _clock(self) -> PhaseClock:
+        """The phase clock of the model this thread is running."""
+        clock: PhaseClock = self._local.clock
+        return clock
 
     @property
     def key(self) -> bytes:
@@ -178,24 +189,8 @@ class ModelRunner:
         parent = self.store.start_run(f"run.{tier}", "model")
         parent_lineage = PipelineLineage(self.config, self.store, parent, f"run.{tier}", self.emitter)
         parent_lineage.start()
-        results: list[ModelResult] = []
         blocked = {} if blocked is None else blocked
-        for done, name in enumerate(order, start=1):
-            model = models[name]
-            if name in blocked:
-                reason = f"skipped: upstream {blocked[name]} failed"
-                run_id = self.store.start_run(model.job_name, "model", parent_run_id=parent)
-                self.store.finish_run(run_id, RunStatus.SKIPPED, details={"reason": reason})
-                result = ModelResult(name, model.tier, ModelStatus.SKIPPED, run_id=run_id, reason=reason)
-            else:
-                result = self.run_model(model, parent_run_id=parent, parent_job=f"run.{tier}")
-                if result.status is ModelStatus.FAILED:
-                    for child in descendants(models, name):
-                        blocked.setdefault(child, name)
-            results.append(result)
-            log.info("model %s: %s %s", name, result.status.value, result.phases)
-            if progress:
-                progress("model", name, done, len(order))
+        results = self._schedule(models, order, parent, f"run.{tier}", blocked, progress)
         status = RunStatus.SUCCEEDED if all(r.passed for r in results) else RunStatus.FAILED
         self.store.finish_run(
             parent,
@@ -210,6 +205,61 @@ class ModelRunner:
             f"models failed or failed an error rule: {', '.join(failed)}" if failed else None
         )
         return ModelTierRun(parent, tier, tuple(results), time.perf_counter() - started)
+
+    def _schedule(
+        self,
+        models: Mapping[str, ModelSpec],
+        order: Sequence[str],
+        parent: str,
+        parent_job: str,
+        blocked: dict[str, str],
+        progress: ModelProgress | None,
+    ) -> list[ModelResult]:
+        """Run ``order`` with up to ``model_parallelism`` models at once, each as soon as the models it reads
+        in this run have succeeded; results come back in ``order``.
+
+        A model's Spark jobs, Delta commits, catalog writes and lineage share the one SparkSession; running
+        two small models side by side keeps both cores busy while one of them plans or commits.
+        """
+        position = {name: i for i, name in enumerate(order)}
+        waiting = list(order)
+        results: dict[str, ModelResult] = {}
+        running: dict[Future[ModelResult], str] = {}
+
+        def finished(name: str, result: ModelResult) -> None:
+            results[name] = result
+            if result.status is ModelStatus.FAILED:
+                for child in descendants(models, name):
+                    blocked.setdefault(child, name)
+            log.info("model %s: %s %s", name, result.status.value, result.phases)
+            if progress:
+                progress("model", name, len(results), len(order))
+
+        workers = max(1, self.config.model_parallelism)
+        with ThreadPoolExecutor(workers, thread_name_prefix="model") as pool:
+            while waiting or running:
+                for name in list(waiting):
+                    upstream = [r for r in models[name].refs if r in position]
+                    if name in blocked:
+                        waiting.remove(name)
+                        finished(name, self._skip(models[name], parent, blocked[name]))
+                    elif len(running) < workers and all(r in results for r in upstream):
+                        waiting.remove(name)
+                        model = models[name]
+                        running[
+                            pool.submit(self.run_model, model, parent_run_id=parent, parent_job=parent_job)
+                        ] = name
+                if running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: position[running[f]]):
+                        finished(running.pop(future), future.result())
+        return [results[name] for name in order]
+
+    def _skip(self, model: ModelSpec, parent: str, upstream: str) -> ModelResult:
+        reason = f"skipped: upstream {upstream} failed"
+        run_id = self.store.start_run(model.job_name, "model", parent_run_id=parent)
+        self.store.finish_run(run_id, RunStatus.SKIPPED, details={"reason": reason})
+        return ModelResult(model.full_name, model.tier, ModelStatus.SKIPPED, run_id=run_id, reason=reason)
 
     def run_model(self, model: ModelSpec, *, parent_run_id: str, parent_job: str) -> ModelResult:
         """Build one model; every error is caught, recorded and reported as a failed result."""
@@ -277,7 +327,7 @@ class ModelRunner:
 
     def _run_model(self, model: ModelSpec, run_id: str, job: JobRun, started: float) -> ModelResult:
         inputs: list[Input] = []
-        clock = self._clock = PhaseClock()
+        clock = self._local.clock = PhaseClock()
         try:
             with clock("plan"):
                 check_grants(model)
@@ -401,7 +451,8 @@ class ModelRunner:
         if model.kind == "sql":
             views: dict[str, str] = {}
             for name, frame in frames.items():
-                view = "__lakehub_" + name.replace(".", "__")
+                # Per model: models running side by side must not replace each other's views.
+                view = f"__lakehub_{model.full_name}__{name}".replace(".", "__")
                 frame.createOrReplaceTempView(view)
                 views[name] = view
             result = self.spark.sql(model.render_sql(views))

@@ -242,3 +242,69 @@ def test_a_granted_business_column_must_be_read_from_base(tmp_path: Path) -> Non
         ModelSpecError, match=r"granted column name comes from theme\.person_profile.*base tier"
     ):
         check_grants(from_theme)
+
+
+@pytest.mark.parametrize("parallelism", [1, 2, 3])
+def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, parallelism: int) -> None:
+    """The scheduler (no Spark: each model's build is replaced by a timed stand-in)."""
+    import threading
+    import time
+
+    from lakehub.lineage.report import RecordingEmitter
+    from lakehub.pipelines.jobs import open_catalog
+    from lakehub.pipelines.model_results import ModelResult, ModelStatus
+    from lakehub.pipelines.model_runner import ModelRunner
+
+    pop, ins = "ref('base.population')", "ref('base.social_insurance')"
+    specs = [
+        _model(tmp_path, "theme", "a", f"SELECT id_number, name FROM {pop}"),
+        _model(tmp_path, "theme", "b", "SELECT id_number, name FROM ref('theme.a')"),
+        _model(tmp_path, "theme", "d", f"SELECT id_number, name FROM {ins}"),
+        _model(tmp_path, "theme", "e", f"SELECT id_number, name FROM {pop}"),
+        _model(
+            tmp_path, "theme", "f", "SELECT b.id_number, b.name FROM ref('theme.b') b JOIN ref('theme.d') d"
+        ),
+        _model(tmp_path, "theme", "g", "SELECT id_number, name FROM ref('theme.f')"),
+        _model(tmp_path, "theme", "h", f"SELECT id_number, name FROM {ins}"),
+    ]
+    models = {s.full_name: s for s in specs}
+    config = make_config(tmp_path).model_copy(update={"model_parallelism": parallelism})
+    spans: dict[str, tuple[float, float]] = {}
+    lock = threading.Lock()
+
+    def stand_in(model, *, parent_run_id: str, parent_job: str):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        time.sleep(0.15)
+        with lock:
+            spans[model.full_name] = (began, time.perf_counter())
+        failed = model.full_name == "theme.d"
+        return ModelResult(
+            model.full_name, model.tier, ModelStatus.FAILED if failed else ModelStatus.SUCCEEDED
+        )
+
+    def no_spark():  # type: ignore[no-untyped-def]
+        raise AssertionError("the scheduler must not start Spark")
+
+    runner = ModelRunner(config, open_catalog(config), no_spark, RecordingEmitter())
+    runner.run_model = stand_in  # type: ignore[method-assign]
+    order = topological_order(models)
+    run = runner.run(models, order, tier="theme")
+
+    status = {r.model: r.status for r in run.results}
+    assert [r.model for r in run.results] == order
+    assert status["theme.d"] is ModelStatus.FAILED
+    assert status["theme.f"] is status["theme.g"] is ModelStatus.SKIPPED, "downstream of a failure is skipped"
+    assert "theme.f" not in spans and "theme.g" not in spans, "a skipped model is never started"
+    assert set(spans) == {"theme.a", "theme.b", "theme.d", "theme.e", "theme.h"}
+    for name, (began, _) in spans.items():
+        for ref in models[name].refs:
+            if ref in spans:
+                assert began >= spans[ref][1], f"{name} started before {ref} finished"
+    events = sorted(
+        [(t, 1) for t, _ in spans.values()] + [(t, -1) for _, t in spans.values()], key=lambda e: (e[0], e[1])
+    )
+    at_once = peak = 0
+    for _, step in events:
+        at_once += step
+        peak = max(peak, at_once)
+    assert peak == min(parallelism, 4), f"at most {parallelism} at once, and as many as the DAG allows"
