@@ -53,6 +53,7 @@ BASE_CONF: dict[str, str] = {
     "spark.python.sql.dataFrameDebugging.enabled": "false",
 }
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
+FAIR_POOLS = Path(__file__).resolve().parent / "fairscheduler.xml"
 
 
 def _artifact(jar: str) -> str:
@@ -157,6 +158,9 @@ def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSessio
         f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Dderby.system.home=/tmp -XX:-DontCompileHugeMethods"
     )
     conf["spark.sql.warehouse.dir"] = f"{config.warehouse_path}/_spark_warehouse"
+    # Landings and models run side by side from threads: share the cores between their jobs.
+    conf["spark.scheduler.mode"] = "FAIR"
+    conf["spark.scheduler.allocation.file"] = f"file:{FAIR_POOLS}"
     conf.update(config.spark.conf)
     builder = SparkSession.builder.master(config.spark.master).appName(app_name)
     for key, value in conf.items():
