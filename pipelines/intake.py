@@ -302,7 +302,11 @@ def _stage_text_in_jvm(
     if pairs is None and codec not in ("utf-8", "utf-8-sig"):
         return None
     header = spec.format == "csv"
-    answer = list(jvm.lakehub.udf.StageText.stage(str(path), str(staging_path), pairs, header))
+    try:
+        answer = list(jvm.lakehub.udf.StageText.stage(str(path), str(staging_path), pairs, header))
+    except Exception as err:  # py4j's errors (the JVM's IOException, a lost gateway): Python can still stage
+        log.warning("%s: the JVM stager failed (%s); staging in Python", path.name, type(err).__name__)
+        return None
     if answer[0] != "ok":
         log.info("%s: staging in Python (%s)", path.name, answer[1])
         return None

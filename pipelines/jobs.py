@@ -183,7 +183,8 @@ def run_models(
     emitter: LineageEmitter | None = None,
     spark: SparkSession | None = None,
 ) -> tuple[ModelTierRun, ...]:
-    """Build the selected models (``MODEL`` or ``MODEL+``; default every model of ``tiers``), tier by tier.
+    """Build the selected models (``MODEL`` or ``MODEL+``; default every model of ``tiers``) as one DAG:
+    each model once the models it reads are built, whatever their tier; one run per tier in the catalog.
 
     A model that fails skips every model reading it, in its tier and the next.
     """
@@ -201,13 +202,7 @@ def run_models(
         emitter or lineage_emitter(config),
         full_refresh=full_refresh,
     )
-    blocked: dict[str, str] = {}
-    runs = []
-    for tier in MODEL_TIERS:
-        chosen = [n for n in order if models[n].tier == tier]
-        if chosen:
-            runs.append(runner.run(models, chosen, tier=tier, progress=progress, blocked=blocked))
-    return tuple(runs)
+    return runner.run_tiers(models, order, progress=progress)
 
 
 TIERS = ("base", "theme", "business", "all")

@@ -66,7 +66,7 @@ from lakehub.pipelines.model_results import (
     PhaseClock,
     Written,
 )
-from lakehub.pipelines.model_specs import ModelSpec, ModelSpecError
+from lakehub.pipelines.model_specs import MODEL_TIERS, ModelSpec, ModelSpecError
 from lakehub.pipelines.pseudonym import pseudonym_key, register_pseudonym_function
 from lakehub.quality_rules.recording import record_suite_result
 
@@ -180,43 +180,80 @@ class ModelRunner:
         progress: ModelProgress | None = None,
         blocked: dict[str, str] | None = None,
     ) -> ModelTierRun:
-        """Run ``order`` (already topologically sorted); a failure skips the models that read it.
+        """Run ``order`` (already topologically sorted) under one parent run ``run.<tier>``; a failure skips
+        the models that read it.
 
-        ``blocked`` (model → the failed model it depends on) carries skips from an earlier tier's run
-        and receives this run's.
+        ``blocked`` (model → the failed model it depends on) carries skips from an earlier run and receives
+        this run's.
         """
+        return self._run_grouped(models, order, lambda _: tier, progress, blocked)[0]
+
+    def run_tiers(
+        self,
+        models: Mapping[str, ModelSpec],
+        order: Sequence[str],
+        *,
+        progress: ModelProgress | None = None,
+        blocked: dict[str, str] | None = None,
+    ) -> tuple[ModelTierRun, ...]:
+        """Run ``order`` (topologically sorted, several tiers) as one DAG: a business model that reads only
+        base tables need not wait for the whole theme tier. Each tier keeps its own parent run
+        (``run.theme``, ``run.business``) with its lineage, results and duration (to its last model)."""
+        return self._run_grouped(models, order, lambda name: models[name].tier, progress, blocked)
+
+    def _run_grouped(
+        self,
+        models: Mapping[str, ModelSpec],
+        order: Sequence[str],
+        tier_of: Callable[[str], str],
+        progress: ModelProgress | None,
+        blocked: dict[str, str] | None,
+    ) -> tuple[ModelTierRun, ...]:
         started = time.perf_counter()
-        parent = self.store.start_run(f"run.{tier}", "model")
-        parent_lineage = PipelineLineage(self.config, self.store, parent, f"run.{tier}", self.emitter)
-        parent_lineage.start()
+        rank = {tier: i for i, tier in enumerate(MODEL_TIERS)}
+        tiers = sorted({tier_of(name) for name in order}, key=lambda t: (rank.get(t, len(rank)), t))
+        parents: dict[str, str] = {}
+        lineages: dict[str, PipelineLineage] = {}
+        for tier in tiers:
+            parents[tier] = self.store.start_run(f"run.{tier}", "model")
+            lineages[tier] = PipelineLineage(
+                self.config, self.store, parents[tier], f"run.{tier}", self.emitter
+            )
+            lineages[tier].start()
         blocked = {} if blocked is None else blocked
-        results = self._schedule(models, order, parent, f"run.{tier}", blocked, progress)
-        status = RunStatus.SUCCEEDED if all(r.passed for r in results) else RunStatus.FAILED
-        self.store.finish_run(
-            parent,
-            status,
-            details={
-                "models": {r.model: r.status.value for r in results},
-                "failed": [r.model for r in results if r.status is ModelStatus.FAILED],
-            },
-        )
-        failed = [r.model for r in results if not r.passed]
-        parent_lineage.finish(
-            f"models failed or failed an error rule: {', '.join(failed)}" if failed else None
-        )
-        return ModelTierRun(parent, tier, tuple(results), time.perf_counter() - started)
+        results, ended = self._schedule(models, order, tier_of, parents, blocked, progress)
+        runs = []
+        for tier in tiers:
+            mine = [r for name, r in zip(order, results, strict=True) if tier_of(name) == tier]
+            status = RunStatus.SUCCEEDED if all(r.passed for r in mine) else RunStatus.FAILED
+            self.store.finish_run(
+                parents[tier],
+                status,
+                details={
+                    "models": {r.model: r.status.value for r in mine},
+                    "failed": [r.model for r in mine if r.status is ModelStatus.FAILED],
+                },
+            )
+            failed = [r.model for r in mine if not r.passed]
+            lineages[tier].finish(
+                f"models failed or failed an error rule: {', '.join(failed)}" if failed else None
+            )
+            last = max(ended[name] for name in order if tier_of(name) == tier)
+            runs.append(ModelTierRun(parents[tier], tier, tuple(mine), last - started))
+        return tuple(runs)
 
     def _schedule(
         self,
         models: Mapping[str, ModelSpec],
         order: Sequence[str],
-        parent: str,
-        parent_job: str,
+        tier_of: Callable[[str], str],
+        parents: Mapping[str, str],
         blocked: dict[str, str],
         progress: ModelProgress | None,
-    ) -> list[ModelResult]:
+    ) -> tuple[list[ModelResult], dict[str, float]]:
         """Run ``order`` with up to ``model_parallelism`` models at once, each as soon as the models it reads
-        in this run have succeeded; results come back in ``order``.
+        in this run have finished (unless one failed); results come back in ``order``, with the time each
+        model finished.
 
         A model's Spark jobs, Delta commits, catalog writes and lineage share the one SparkSession; running
         two small models side by side keeps both cores busy while one of them plans or commits.
@@ -224,10 +261,12 @@ class ModelRunner:
         position = {name: i for i, name in enumerate(order)}
         waiting = list(order)
         results: dict[str, ModelResult] = {}
+        ended: dict[str, float] = {}
         running: dict[Future[ModelResult], str] = {}
 
         def finished(name: str, result: ModelResult) -> None:
             results[name] = result
+            ended[name] = time.perf_counter()
             if result.status is ModelStatus.FAILED:
                 for child in descendants(models, name):
                     blocked.setdefault(child, name)
@@ -242,18 +281,19 @@ class ModelRunner:
                     upstream = [r for r in models[name].refs if r in position]
                     if name in blocked:
                         waiting.remove(name)
-                        finished(name, self._skip(models[name], parent, blocked[name]))
+                        finished(name, self._skip(models[name], parents[tier_of(name)], blocked[name]))
                     elif len(running) < workers and all(r in results for r in upstream):
                         waiting.remove(name)
-                        model = models[name]
-                        running[
-                            pool.submit(self.run_model, model, parent_run_id=parent, parent_job=parent_job)
-                        ] = name
+                        parent, job = parents[tier_of(name)], f"run.{tier_of(name)}"
+                        future = pool.submit(
+                            self.run_model, models[name], parent_run_id=parent, parent_job=job
+                        )
+                        running[future] = name
                 if running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=lambda f: position[running[f]]):
                         finished(running.pop(future), future.result())
-        return [results[name] for name in order]
+        return [results[name] for name in order], ended
 
     def _skip(self, model: ModelSpec, parent: str, upstream: str) -> ModelResult:
         reason = f"skipped: upstream {upstream} failed"

@@ -294,3 +294,17 @@ def test_jvm_stager_declines_what_python_rejects_and_the_error_is_the_same(
     with pytest.raises(InputFileError) as by_jvm:
         stage_file(path, spec, tmp_path / "jvm.txt", jvm=spark._jvm)
     assert str(by_jvm.value) == str(by_python.value)
+
+
+def test_a_failing_jvm_stager_leaves_the_staging_to_python(tmp_path: Path) -> None:
+    class Broken:
+        @staticmethod
+        def stage(*_: object) -> list[str]:
+            raise RuntimeError("the JVM went away")
+
+    jvm = type("Jvm", (), {"lakehub": type("Lakehub", (), {"udf": type("Udf", (), {"StageText": Broken})})})
+    path = write_population(tmp_path / "ga_population.csv", [population_row(), population_row(name="李娜")])
+    by_python = stage_file(path, POPULATION, tmp_path / "python.txt")
+    after_failure = stage_file(path, POPULATION, tmp_path / "fallback.txt", jvm=jvm)
+    assert after_failure.rows == by_python.rows == 2
+    assert (tmp_path / "fallback.txt").read_bytes() == (tmp_path / "python.txt").read_bytes()

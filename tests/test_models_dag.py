@@ -246,7 +246,7 @@ def test_a_granted_business_column_must_be_read_from_base(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("parallelism", [1, 2, 3])
 def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, parallelism: int) -> None:
-    """The scheduler (no Spark: each model's build is replaced by a timed stand-in)."""
+    """The scheduler over two tiers (no Spark: each model's build is replaced by a timed stand-in)."""
     import threading
     import time
 
@@ -266,6 +266,9 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
         ),
         _model(tmp_path, "theme", "g", "SELECT id_number, name FROM ref('theme.f')"),
         _model(tmp_path, "theme", "h", f"SELECT id_number, name FROM {ins}"),
+        _model(tmp_path, "business", "p", f"SELECT id_number, name FROM {pop}"),
+        _model(tmp_path, "business", "q", "SELECT id_number, name FROM ref('theme.b')"),
+        _model(tmp_path, "business", "r", "SELECT id_number, name FROM ref('theme.g')"),
     ]
     models = {s.full_name: s for s in specs}
     config = make_config(tmp_path).model_copy(update={"model_parallelism": parallelism})
@@ -277,9 +280,13 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
         time.sleep(0.15)
         with lock:
             spans[model.full_name] = (began, time.perf_counter())
+        assert parent_job == f"run.{model.tier}", "each model runs under its own tier's parent"
         failed = model.full_name == "theme.d"
         return ModelResult(
-            model.full_name, model.tier, ModelStatus.FAILED if failed else ModelStatus.SUCCEEDED
+            model.full_name,
+            model.tier,
+            ModelStatus.FAILED if failed else ModelStatus.SUCCEEDED,
+            parent_run_id,
         )
 
     def no_spark():  # type: ignore[no-untyped-def]
@@ -288,23 +295,31 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
     runner = ModelRunner(config, open_catalog(config), no_spark, RecordingEmitter())
     runner.run_model = stand_in  # type: ignore[method-assign]
     order = topological_order(models)
-    run = runner.run(models, order, tier="theme")
+    theme, business = runner.run_tiers(models, order)
 
-    status = {r.model: r.status for r in run.results}
-    assert [r.model for r in run.results] == order
+    assert (theme.tier, business.tier) == ("theme", "business") and theme.run_id != business.run_id
+    assert [r.model for r in theme.results + business.results] == [
+        n for n in order if n.startswith("theme.")
+    ] + [n for n in order if n.startswith("business.")], "results keep the DAG order, per tier"
+    assert {r.run_id for r in theme.results if r.status is ModelStatus.SUCCEEDED} == {theme.run_id}
+    status = {r.model: r.status for r in theme.results + business.results}
     assert status["theme.d"] is ModelStatus.FAILED
-    assert status["theme.f"] is status["theme.g"] is ModelStatus.SKIPPED, "downstream of a failure is skipped"
-    assert "theme.f" not in spans and "theme.g" not in spans, "a skipped model is never started"
-    assert set(spans) == {"theme.a", "theme.b", "theme.d", "theme.e", "theme.h"}
+    skipped = {"theme.f", "theme.g", "business.r"}
+    assert {n for n, s in status.items() if s is ModelStatus.SKIPPED} == skipped, "downstream of a failure"
+    assert not skipped & set(spans), "a skipped model is never started"
+    assert set(spans) == set(models) - skipped
     for name, (began, _) in spans.items():
         for ref in models[name].refs:
             if ref in spans:
                 assert began >= spans[ref][1], f"{name} started before {ref} finished"
-    events = sorted(
-        [(t, 1) for t, _ in spans.values()] + [(t, -1) for _, t in spans.values()], key=lambda e: (e[0], e[1])
-    )
+    events = sorted([(t, 1) for t, _ in spans.values()] + [(t, -1) for _, t in spans.values()])
     at_once = peak = 0
     for _, step in events:
         at_once += step
         peak = max(peak, at_once)
-    assert peak == min(parallelism, 4), f"at most {parallelism} at once, and as many as the DAG allows"
+    assert peak == min(parallelism, 5), f"at most {parallelism} at once, and as many as the DAG allows"
+    if parallelism > 1:
+        theme_end = max(end for name, (_, end) in spans.items() if name.startswith("theme."))
+        assert spans["business.p"][0] < theme_end, (
+            "a business model reading only base overlaps the theme tier"
+        )
