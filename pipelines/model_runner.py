@@ -289,10 +289,13 @@ class ModelRunner:
                             self.run_model, models[name], parent_run_id=parent, parent_job=job
                         )
                         running[future] = name
-                if running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in sorted(done, key=lambda f: position[running[f]]):
-                        finished(running.pop(future), future.result())
+                if not running:
+                    if waiting:  # cannot happen for a topological order; never spin
+                        raise ModelSpecError(f"Models {', '.join(waiting)} wait for models that never run.")
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: position[running[f]]):
+                    finished(running.pop(future), future.result())
         return [results[name] for name in order], ended
 
     def _skip(self, model: ModelSpec, parent: str, upstream: str) -> ModelResult:
