@@ -171,47 +171,21 @@ class ModelRunner:
         return dataset_spec(self.config, model, types)
 
     # ---------------------------------------------------------------- the run
-    def run(
-        self,
-        models: Mapping[str, ModelSpec],
-        order: Sequence[str],
-        *,
-        tier: str,
-        progress: ModelProgress | None = None,
-        blocked: dict[str, str] | None = None,
-    ) -> ModelTierRun:
-        """Run ``order`` (already topologically sorted) under one parent run ``run.<tier>``; a failure skips
-        the models that read it.
-
-        ``blocked`` (model → the failed model it depends on) carries skips from an earlier run and receives
-        this run's.
-        """
-        return self._run_grouped(models, order, lambda _: tier, progress, blocked)[0]
-
     def run_tiers(
         self,
         models: Mapping[str, ModelSpec],
         order: Sequence[str],
         *,
         progress: ModelProgress | None = None,
-        blocked: dict[str, str] | None = None,
     ) -> tuple[ModelTierRun, ...]:
-        """Run ``order`` (topologically sorted, several tiers) as one DAG: a business model that reads only
-        base tables need not wait for the whole theme tier. Each tier keeps its own parent run
-        (``run.theme``, ``run.business``) with its lineage, results and duration (to its last model)."""
-        return self._run_grouped(models, order, lambda name: models[name].tier, progress, blocked)
-
-    def _run_grouped(
-        self,
-        models: Mapping[str, ModelSpec],
-        order: Sequence[str],
-        tier_of: Callable[[str], str],
-        progress: ModelProgress | None,
-        blocked: dict[str, str] | None,
-    ) -> tuple[ModelTierRun, ...]:
+        """Run ``order`` (topologically sorted, one or several tiers) as one DAG: a model waits only for the
+        models it reads, so a business model that reads only base tables need not wait for the whole theme
+        tier; a failure skips every model that reads it, in any tier. Each tier keeps its own parent run
+        (``run.theme``, ``run.business``) with its lineage, results in ``order`` and duration (to its last
+        model)."""
         started = time.perf_counter()
         rank = {tier: i for i, tier in enumerate(MODEL_TIERS)}
-        tiers = sorted({tier_of(name) for name in order}, key=lambda t: (rank.get(t, len(rank)), t))
+        tiers = sorted({models[name].tier for name in order}, key=lambda t: (rank.get(t, len(rank)), t))
         parents: dict[str, str] = {}
         lineages: dict[str, PipelineLineage] = {}
         for tier in tiers:
@@ -220,11 +194,11 @@ class ModelRunner:
                 self.config, self.store, parents[tier], f"run.{tier}", self.emitter
             )
             lineages[tier].start()
-        blocked = {} if blocked is None else blocked
-        results, ended = self._schedule(models, order, tier_of, parents, blocked, progress)
+        results, ended = self._schedule(models, order, parents, progress)
         runs = []
         for tier in tiers:
-            mine = [r for name, r in zip(order, results, strict=True) if tier_of(name) == tier]
+            names = [name for name in order if models[name].tier == tier]
+            mine = [results[name] for name in names]
             status = RunStatus.SUCCEEDED if all(r.passed for r in mine) else RunStatus.FAILED
             self.store.finish_run(
                 parents[tier],
@@ -238,28 +212,28 @@ class ModelRunner:
             lineages[tier].finish(
                 f"models failed or failed an error rule: {', '.join(failed)}" if failed else None
             )
-            last = max(ended[name] for name in order if tier_of(name) == tier)
-            runs.append(ModelTierRun(parents[tier], tier, tuple(mine), last - started))
+            runs.append(
+                ModelTierRun(parents[tier], tier, tuple(mine), max(ended[n] for n in names) - started)
+            )
         return tuple(runs)
 
     def _schedule(
         self,
         models: Mapping[str, ModelSpec],
         order: Sequence[str],
-        tier_of: Callable[[str], str],
         parents: Mapping[str, str],
-        blocked: dict[str, str],
         progress: ModelProgress | None,
-    ) -> tuple[list[ModelResult], dict[str, float]]:
+    ) -> tuple[dict[str, ModelResult], dict[str, float]]:
         """Run ``order`` with up to ``model_parallelism`` models at once, each as soon as the models it reads
-        in this run have finished (unless one failed); results come back in ``order``, with the time each
-        model finished.
+        in this run have finished (unless one failed: then it is skipped); each model's result and the time
+        it finished.
 
         A model's Spark jobs, Delta commits, catalog writes and lineage share the one SparkSession; running
         two small models side by side keeps both cores busy while one of them plans or commits.
         """
         position = {name: i for i, name in enumerate(order)}
         waiting = list(order)
+        blocked: dict[str, str] = {}  # model → the failed model it reads (directly or not)
         results: dict[str, ModelResult] = {}
         ended: dict[str, float] = {}
         running: dict[Future[ModelResult], str] = {}
@@ -281,10 +255,10 @@ class ModelRunner:
                     upstream = [r for r in models[name].refs if r in position]
                     if name in blocked:
                         waiting.remove(name)
-                        finished(name, self._skip(models[name], parents[tier_of(name)], blocked[name]))
+                        finished(name, self._skip(models[name], parents[models[name].tier], blocked[name]))
                     elif len(running) < workers and all(r in results for r in upstream):
                         waiting.remove(name)
-                        parent, job = parents[tier_of(name)], f"run.{tier_of(name)}"
+                        parent, job = parents[models[name].tier], f"run.{models[name].tier}"
                         future = pool.submit(
                             self.run_model, models[name], parent_run_id=parent, parent_job=job
                         )
@@ -296,7 +270,7 @@ class ModelRunner:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: position[running[f]]):
                     finished(running.pop(future), future.result())
-        return [results[name] for name in order], ended
+        return results, ended
 
     def _skip(self, model: ModelSpec, parent: str, upstream: str) -> ModelResult:
         reason = f"skipped: upstream {upstream} failed"

@@ -287,14 +287,17 @@ def test_a_failing_model_skips_its_descendants_and_says_why(spark: Any, hub: Hub
         specs[spec.full_name] = spec
     emitter = RecordingEmitter()
     runner = ModelRunner(hub.config, hub.store, spark, emitter)
-    run = runner.run(specs, select_models(specs), tier="test")
-    results = {r.model: r for r in run.results}
+    runs = runner.run_tiers(specs, select_models(specs))
+    results = {r.model: r for run in runs for r in run.results}
     assert results["theme.broken"].status is ModelStatus.FAILED
     assert "no_such_column" in (results["theme.broken"].reason or "")
     assert results["business.child"].status is ModelStatus.SKIPPED
     assert results["business.child"].reason == "skipped: upstream theme.broken failed"
     assert results["theme.fine"].status is ModelStatus.SUCCEEDED
-    assert not run.passed
+    assert [run.tier for run in runs] == ["theme", "business"]
+    assert not any(run.passed for run in runs), (
+        "the failed model's tier, and the tier of the model it skipped"
+    )
     assert hub.store.get_run(results["business.child"].run_id or "").status is RunStatus.SKIPPED
     assert [c[0] for c in emitter.calls if c[1].job_name == "model.theme.broken"] == ["START", "FAIL"]
 
