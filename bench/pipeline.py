@@ -228,7 +228,7 @@ def main() -> None:
     warm = _config(work / "warmup", warm_landing, args.driver_memory, args.parallelism)
     shutil.rmtree(work / "warmup", ignore_errors=True)
     spark = build_spark(warm)
-    # Spark 4 reads GBK only with legacy Java charsets enabled (lakehub itself transcodes in Python).
+    # Spark 4 reads GBK only with legacy Java charsets enabled (lakehub transcodes while staging).
     spark.conf.set("spark.sql.legacy.javaCharsets", "true")
     _governed(warm, spark)
     _bare(warm, spark, warm_landing, cast_only=args.bare_cast_only)

@@ -94,7 +94,8 @@ class LakehubConfig(_Frozen):
     landing_parallelism: int = Field(default=2, ge=1, le=16)
     """How many sources `lakehub run`/`demo` land at once (they share one SparkSession)."""
     model_parallelism: int = Field(default=2, ge=1, le=16)
-    """How many models of a tier `lakehub run`/`demo` build at once, each once the models it reads are built."""
+    """How many models `lakehub run`/`demo` build at once (theme and business are one DAG), each once the
+    models it reads are built."""
     spark: SparkSettings = Field(default_factory=SparkSettings)
     lineage: LineageSettings = Field(default_factory=LineageSettings)
     base_dir: str = "."
@@ -198,7 +199,7 @@ landing_dir = "./landing"
 # How many sources `lakehub run` and `lakehub demo` land at once (one shared SparkSession).
 landing_parallelism = 2
 
-# How many models of a tier are built at once (each starts once the models it reads are built).
+# How many models are built at once (each starts once the models it reads are built, in any tier).
 model_parallelism = 2
 
 # Extra source specs (YAML), added to the built-in departmental sources.

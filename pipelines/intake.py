@@ -450,7 +450,8 @@ def stage_file(
     """Validate a delivery (encoding, header, completeness) and write its numbered UTF-8 lines.
 
     `sha256` is the file's content hash when the caller has computed it already (saves a read of the file).
-    `jvm` (a running Spark's `spark._jvm`) lets CSV and JSON-lines files in UTF-8 or GBK be staged by
+    `jvm` (a running Spark's `spark._jvm`) lets CSV and JSON-lines files in UTF-8 or a double-byte Chinese
+    encoding (GBK, GB2312, GB18030's two-byte part, Big5) be staged by
     lakehub's JVM stager, which writes the same bytes several times faster and without holding Python's
     interpreter lock; anything it cannot reproduce exactly is staged here in Python.
     """
