@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from delta.tables import DeltaTable
 from pyspark import StorageLevel
@@ -29,11 +31,35 @@ def table_exists(spark: SparkSession, path: str) -> bool:
     return bool(DeltaTable.isDeltaTable(spark, path))
 
 
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A table's latest commit as its log records it."""
+
+    version: int
+    operation: str | None
+    metrics: Mapping[str, str] = field(default_factory=dict)
+    """The commit's operationMetrics (numOutputRows, numTargetRowsInserted, ...), as strings."""
+
+
+def last_commit(spark: SparkSession, path: str) -> Commit | None:
+    """The latest commit of the Delta table at path (None when there is none), read from its log file by
+    the driver (`lakehub.udf.LastCommit`): `DeltaTable.history(1)` gives the same from a Spark job."""
+    conf = spark._jsparkSession.sessionState().newHadoopConf()
+    text = spark._jvm.lakehub.udf.LastCommit.read(conf, path)  # type: ignore[union-attr]
+    if text is None:
+        return None
+    version, _, body = str(text).partition("\n")
+    for line in body.splitlines():
+        info = json.loads(line).get("commitInfo") if line.strip() else None
+        if info is not None:
+            return Commit(int(version), info.get("operation"), info.get("operationMetrics") or {})
+    return Commit(int(version), None)
+
+
 def current_version(spark: SparkSession, path: str) -> int | None:
     """Latest Delta version of the table at path."""
-    if not table_exists(spark, path):
-        return None
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])  # type: ignore[index]  # history(1) has one row
+    commit = last_commit(spark, path)
+    return None if commit is None else commit.version
 
 
 STATS_COLUMNS_PROPERTY = "delta.dataSkippingStatsColumns"
@@ -61,11 +87,11 @@ def _created(spark: SparkSession, path: str) -> WriteOutcome:
     Counts the table instead when commits carry no metrics (`spark.databricks.delta.history.metricsEnabled`
     turned off in the Spark conf overrides).
     """
-    commit = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    commit = last_commit(spark, path)
     assert commit is not None  # the table was just created
-    metrics = commit["operationMetrics"] or {}
+    metrics = commit.metrics
     rows = int(metrics["numOutputRows"]) if "numOutputRows" in metrics else _count(spark, path)
-    return WriteOutcome(rows, 0, 0, int(commit["version"]), "WRITE", rows)
+    return WriteOutcome(rows, 0, 0, commit.version, "WRITE", rows)
 
 
 def merge_changed(

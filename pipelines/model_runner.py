@@ -565,26 +565,21 @@ class ModelRunner:
     def _commit(self, model: ModelSpec) -> Written:
         """The table's last commit: version, operation and its row metrics (``row_count`` -1 when the
         commit does not say how many rows the table holds, i.e. after a MERGE)."""
-        from delta.tables import DeltaTable
+        from lakehub.pipelines.delta_io import last_commit
 
         with self._clock("version"):
             location = self.location(model.full_name)
-            last = (
-                DeltaTable.forPath(self.spark, location)
-                .history(1)
-                .select("version", "operation", "operationMetrics")
-                .first()
-            )
+            last = last_commit(self.spark, location)
         assert last is not None
-        self.versions.committed(location, int(last["version"]))
-        metrics: Mapping[str, str] = last["operationMetrics"] or {}
+        self.versions.committed(location, last.version)
+        metrics: Mapping[str, str] = last.metrics
 
         def metric(name: str) -> int:
             return int(metrics.get(name, 0) or 0)
 
-        if last["operation"] == "MERGE":
+        if last.operation == "MERGE":
             return Written(
-                int(last["version"]),
+                last.version,
                 -1,
                 metric("numTargetRowsInserted"),
                 metric("numTargetRowsUpdated"),
@@ -592,7 +587,7 @@ class ModelRunner:
                 operation="MERGE",
             )
         rows = metric("numOutputRows") if "numOutputRows" in metrics else -1
-        return Written(int(last["version"]), rows, rows, 0, 0, operation=str(last["operation"]))
+        return Written(last.version, rows, rows, 0, 0, operation=str(last.operation))
 
     def _current(self, model: ModelSpec) -> tuple[Written, dict[str, str]]:
         """An unchanged table as it stands (row count from the catalog when it recorded this version)."""

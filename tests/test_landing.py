@@ -264,6 +264,46 @@ def test_new_table_outcome_counts_rows_with_or_without_commit_metrics(
     assert (kept.inserted, kept.row_count, kept.version) == (3, 3, 0)
 
 
+def test_last_commit_read_from_the_log_agrees_with_delta_history(spark: Any, tmp_path: Path) -> None:
+    from delta.tables import DeltaTable
+
+    from lakehub.pipelines.delta_io import last_commit
+
+    path = str(tmp_path / "t")
+    assert last_commit(spark, path) is None  # no folder
+    (tmp_path / "t").mkdir()
+    assert last_commit(spark, path) is None  # a folder without a log
+    rows = spark.createDataFrame([(f"k{i}", i) for i in range(5)], "k string, v int")
+    rows.write.format("delta").save(path)
+    changes = spark.createDataFrame([("k1", 10), ("k9", 9)], "k string, v int")
+    seen = []
+    for step in ("write", "merge", "append"):
+        if step == "merge":
+            table = DeltaTable.forPath(spark, path).alias("t")
+            table.merge(
+                changes.alias("s"), "t.k = s.k"
+            ).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        elif step == "append":
+            rows.limit(2).write.format("delta").mode("append").save(path)
+        history = DeltaTable.forPath(spark, path).history(1).first()
+        commit = last_commit(spark, path)
+        assert commit is not None
+        assert (commit.version, commit.operation, dict(commit.metrics)) == (
+            history["version"],
+            history["operation"],
+            history["operationMetrics"],
+        )
+        metrics = commit.metrics
+        seen.append(
+            (
+                commit.version,
+                commit.operation,
+                metrics.get("numTargetRowsInserted", metrics.get("numOutputRows")),
+            )
+        )
+    assert seen == [(0, "WRITE", "5"), (1, "MERGE", "1"), (2, "WRITE", "2")]
+
+
 def test_row_hash_tells_apart_values_that_moved_between_null_columns(spark: Any) -> None:
     from lakehub.pipelines.classify import row_hash
 
