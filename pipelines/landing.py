@@ -215,25 +215,30 @@ def land_file(
         store.finish_run(failed, RunStatus.FAILED, error=str(err))
         lineage.fail(failed, str(err))
         raise
-    sha256 = file_sha256(path)
-    if not force and (skipped := _skipped(store, spec, path, sha256, run_date, parent_run_id)) is not None:
+    timer = PhaseTimer()  # every step from here on is timed, so the phases add up to the landing's time
+    with timer.phase("hash"):
+        sha256 = file_sha256(path)
+        skipped = None if force else _skipped(store, spec, path, sha256, run_date, parent_run_id)
+    if skipped is not None:
         lineage.start(skipped.run_id)
         lineage.complete(skipped.run_id, wrote=False)
         return skipped
-    run_id = _start_ingest_run(
-        store, spec, path, run_date=run_date, parent_run_id=parent_run_id, sha256=sha256
-    )
-    lineage.start(run_id)
+    with timer.phase("open_run"):
+        run_id = _start_ingest_run(
+            store, spec, path, run_date=run_date, parent_run_id=parent_run_id, sha256=sha256
+        )
+        lineage.start(run_id)
     staging = _staging_dir(config) / f"{run_id}.txt"
-    timer = PhaseTimer()
     try:
-        suite = load_source_suite(spec)
         with timer.phase("spark_start"):
+            suite = load_source_suite(spec)
             spark = spark_factory()
         with timer.phase("stage"):
             staged = stage_file(path, spec, staging, sha256=sha256, jvm=spark._jvm)
+        with timer.phase("raw_copy"):
             _keep_raw_copy(config, spec, path, sha256)
-        rules = _landing_rules(spark, spec, suite, run_date)
+        with timer.phase("rules"):
+            rules = _landing_rules(spark, spec, suite, run_date)
         result = _land_staged(config, store, spec, staged, run_id, spark, started, timer, rules)
     except PipelineError as err:
         store.finish_run(run_id, RunStatus.FAILED, error=str(err))
