@@ -230,8 +230,9 @@ def land_file(
         lineage.start(run_id)
     staging = _staging_dir(config) / f"{run_id}.txt"
     try:
-        with timer.phase("spark_start"):
+        with timer.phase("suite"):  # before Spark: a bad suite file fails without starting a JVM
             suite = load_source_suite(spec)
+        with timer.phase("spark_start"):
             spark = spark_factory()
         with timer.phase("stage"):
             staged = stage_file(path, spec, staging, sha256=sha256, jvm=spark._jvm)

@@ -120,7 +120,7 @@ def quality_run(
     issue_cap: int = DEFAULT_ISSUE_CAP,
 ) -> QualityRun:
     """`lakehub quality run`: validate landed base tables at their current Delta version and store results."""
-    from lakehub.pipelines.delta_io import current_version, table_exists
+    from lakehub.pipelines.delta_io import current_version
     from lakehub.quality_rules.check import check_frame
 
     if issue_cap < 0:
@@ -138,10 +138,10 @@ def quality_run(
         spark = spark_factory(config)()
         for name, spec, suite in targets:
             path = config.table_path("base", spec.table_name)
-            if not table_exists(spark, path):
+            version = current_version(spark, path)  # None: no Delta table there
+            if version is None:
                 skipped.append((name, f"no Delta table at {path}; land it with `lakehub ingest {spec.id}`"))
                 continue
-            version = current_version(spark, path)
             frame = spark.read.format("delta").option("versionAsOf", version).load(path)
             sensitivity = suite_sensitivity(spec, suite)
             result = check_frame(

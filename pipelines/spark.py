@@ -161,7 +161,8 @@ def build_spark(config: LakehubConfig, app_name: str = "lakehub") -> SparkSessio
     # The parallel (throughput) collector instead of G1: lakehub's jobs are batch work, and G1's concurrent
     # marking, started again and again by the 2-16 MB buffers Spark and Parquet allocate (humongous objects
     # for G1), took ~10 % of the CPU of landing the 1M-row sample (two cores); with it the landing took
-    # 51-56 s against 59-67 s, and 97-107 CPU-s against 114-130 (same JVM settings otherwise).
+    # 51-62 s (three of four runs 51-56 s) against 59-67 s, and 97-120 CPU-s against 114-130 (same JVM
+    # settings otherwise, separate JVMs alternating).
     conf["spark.driver.extraJavaOptions"] = (
         f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Dderby.system.home=/tmp -XX:-DontCompileHugeMethods "
         "-XX:+UseParallelGC"

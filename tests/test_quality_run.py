@@ -99,6 +99,19 @@ def test_issue_cap_bounds_the_rows_kept_per_rule(
     )
 
 
+def test_quality_run_of_a_dataset_not_landed_yet_skips_it_naming_the_fix(
+    landed: tuple[LakehubConfig, CatalogStore],
+) -> None:
+    lakehub_config, _ = landed
+    outcome = quality_jobs.quality_run(lakehub_config, "market_entity")
+    assert outcome.validations == ()
+    ((name, why),) = outcome.skipped
+    assert name == "base.market_entity"
+    assert why.startswith("no Delta table at ") and why.endswith(
+        "land it with `lakehub ingest market_entity`"
+    )
+
+
 def test_quality_run_cli_json_lists_each_rule_with_the_contract_keys(
     landed: tuple[LakehubConfig, CatalogStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
