@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from lakehub.pipelines.model_specs import ModelGraphError, ModelSpec, get_model
 
@@ -74,6 +74,18 @@ def topological_order(models: Mapping[str, ModelSpec], names: Iterable[str] | No
             f"Models form a cycle: {' → '.join(find_cycle(models))}. Fix: remove one of these ref() dependencies."
         )
     return order
+
+
+def heights(models: Mapping[str, ModelSpec], order: Sequence[str]) -> dict[str, int]:
+    """Per model of ``order`` (topologically sorted), the longest chain of models in ``order`` that read it
+    (0: nothing reads it). A scheduler that starts the highest ready model first starts the head of the
+    longest chain early, so the chain's tail does not run alone at the end."""
+    chosen = set(order)
+    height: dict[str, int] = {}
+    for name in reversed(order):
+        readers = [n for n in chosen if name in models[n].refs]
+        height[name] = max((height[n] + 1 for n in readers), default=0)
+    return height
 
 
 def descendants(models: Mapping[str, ModelSpec], name: str) -> set[str]:

@@ -412,6 +412,34 @@ def _stage_xlsx(path: Path, spec: SourceSpec, out: IO[str]) -> tuple[tuple[str, 
         return _stage_sheets(path, spec, out, _openpyxl_sheets(path))
 
 
+def _stage_xlsx_in_jvm(
+    jvm: Any, path: Path, spec: SourceSpec, staging_path: Path
+) -> tuple[tuple[str, ...], int] | None:
+    """Stage a workbook with lakehub's JVM reader; None when it declines (Python then stages the file)."""
+    try:
+        stager = jvm.lakehub.udf.StageXlsx(str(path))
+    except Exception as err:  # py4j's errors (not a zip file, unreadable): Python raises the exact error
+        log.info("%s: staging in Python (the JVM reader cannot open it: %s)", path.name, type(err).__name__)
+        return None
+    try:
+        answer = list(stager.header())
+        if answer[0] == "ok":
+            columns = _map_header(path, spec, answer[1:])
+            answer = list(stager.stage(str(staging_path), ROW_SEPARATOR.join(columns)))
+    except InputFileError:
+        raise
+    except Exception as err:  # a lost gateway or a JVM error: Python can still stage
+        log.warning("%s: the JVM XLSX reader failed (%s); staging in Python", path.name, type(err).__name__)
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            stager.close()
+    if answer[0] != "ok":
+        log.info("%s: staging in Python (%s)", path.name, answer[1])
+        return None
+    return columns, int(answer[1])
+
+
 def _stage_sheets(path: Path, spec: SourceSpec, out: IO[str], sheets: Sheets) -> tuple[tuple[str, ...], int]:
     columns: tuple[str, ...] | None = None
     rows = 0
@@ -451,16 +479,19 @@ def stage_file(
 
     `sha256` is the file's content hash when the caller has computed it already (saves a read of the file).
     `jvm` (a running Spark's `spark._jvm`) lets CSV and JSON-lines files in UTF-8 or a double-byte Chinese
-    encoding (GBK, GB2312, GB18030's two-byte part, Big5) be staged by
-    lakehub's JVM stager, which writes the same bytes several times faster and without holding Python's
-    interpreter lock; anything it cannot reproduce exactly is staged here in Python.
+    encoding (GBK, GB2312, GB18030's two-byte part, Big5), and XLSX workbooks, be staged by lakehub's JVM
+    stagers (`StageText`, `StageXlsx`), which write the same bytes several times faster and without holding
+    Python's interpreter lock; anything they cannot reproduce exactly is staged here in Python.
     """
     check_exists(path, spec)
     encoding = "utf-8" if spec.format == "xlsx" else _resolve_encoding(path, spec)
     staging_path.parent.mkdir(parents=True, exist_ok=True)
     staged = None
-    if jvm is not None and spec.format != "xlsx":
-        staged = _stage_text_in_jvm(jvm, path, spec, encoding, staging_path)
+    if jvm is not None:
+        if spec.format == "xlsx":
+            staged = _stage_xlsx_in_jvm(jvm, path, spec, staging_path)
+        else:
+            staged = _stage_text_in_jvm(jvm, path, spec, encoding, staging_path)
     if staged is not None:
         columns, rows = staged
     else:

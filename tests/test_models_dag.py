@@ -7,7 +7,7 @@ from pathlib import Path
 import openlineage_sql
 import pytest
 
-from lakehub.pipelines.dag import check_graph, descendants, select_models, topological_order
+from lakehub.pipelines.dag import check_graph, descendants, heights, select_models, topological_order
 from lakehub.pipelines.jobs import registered_models
 from lakehub.pipelines.model_runner import model_suite
 from lakehub.pipelines.model_specs import (
@@ -244,9 +244,28 @@ def test_a_granted_business_column_must_be_read_from_base(tmp_path: Path) -> Non
         check_grants(from_theme)
 
 
-@pytest.mark.parametrize("parallelism", [1, 2, 3])
-def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, parallelism: int) -> None:
-    """The scheduler over two tiers (no Spark: each model's build is replaced by a timed stand-in)."""
+def _two_tier_dag(root: Path) -> dict[str, ModelSpec]:
+    """theme a → b → f → g → business r, d → f, b → business q; e, h, p read base only."""
+    pop, ins = "ref('base.population')", "ref('base.social_insurance')"
+    specs = [
+        _model(root, "theme", "a", f"SELECT id_number, name FROM {pop}"),
+        _model(root, "theme", "b", "SELECT id_number, name FROM ref('theme.a')"),
+        _model(root, "theme", "d", f"SELECT id_number, name FROM {ins}"),
+        _model(root, "theme", "e", f"SELECT id_number, name FROM {pop}"),
+        _model(root, "theme", "f", "SELECT b.id_number, b.name FROM ref('theme.b') b JOIN ref('theme.d') d"),
+        _model(root, "theme", "g", "SELECT id_number, name FROM ref('theme.f')"),
+        _model(root, "theme", "h", f"SELECT id_number, name FROM {ins}"),
+        _model(root, "business", "p", f"SELECT id_number, name FROM {pop}"),
+        _model(root, "business", "q", "SELECT id_number, name FROM ref('theme.b')"),
+        _model(root, "business", "r", "SELECT id_number, name FROM ref('theme.g')"),
+    ]
+    return {s.full_name: s for s in specs}
+
+
+def _run_with_stand_ins(  # type: ignore[no-untyped-def]  # returns the runner's tier runs
+    root: Path, models: dict[str, ModelSpec], parallelism: int, failing: frozenset[str] = frozenset()
+):
+    """The scheduler over two tiers, each model's build replaced by a 0.15 s stand-in: (tier runs, spans)."""
     import threading
     import time
 
@@ -255,23 +274,7 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
     from lakehub.pipelines.model_results import ModelResult, ModelStatus
     from lakehub.pipelines.model_runner import ModelRunner
 
-    pop, ins = "ref('base.population')", "ref('base.social_insurance')"
-    specs = [
-        _model(tmp_path, "theme", "a", f"SELECT id_number, name FROM {pop}"),
-        _model(tmp_path, "theme", "b", "SELECT id_number, name FROM ref('theme.a')"),
-        _model(tmp_path, "theme", "d", f"SELECT id_number, name FROM {ins}"),
-        _model(tmp_path, "theme", "e", f"SELECT id_number, name FROM {pop}"),
-        _model(
-            tmp_path, "theme", "f", "SELECT b.id_number, b.name FROM ref('theme.b') b JOIN ref('theme.d') d"
-        ),
-        _model(tmp_path, "theme", "g", "SELECT id_number, name FROM ref('theme.f')"),
-        _model(tmp_path, "theme", "h", f"SELECT id_number, name FROM {ins}"),
-        _model(tmp_path, "business", "p", f"SELECT id_number, name FROM {pop}"),
-        _model(tmp_path, "business", "q", "SELECT id_number, name FROM ref('theme.b')"),
-        _model(tmp_path, "business", "r", "SELECT id_number, name FROM ref('theme.g')"),
-    ]
-    models = {s.full_name: s for s in specs}
-    config = make_config(tmp_path).model_copy(update={"model_parallelism": parallelism})
+    config = make_config(root).model_copy(update={"model_parallelism": parallelism})
     spans: dict[str, tuple[float, float]] = {}
     lock = threading.Lock()
 
@@ -281,7 +284,7 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
         with lock:
             spans[model.full_name] = (began, time.perf_counter())
         assert parent_job == f"run.{model.tier}", "each model runs under its own tier's parent"
-        failed = model.full_name == "theme.d"
+        failed = model.full_name in failing
         return ModelResult(
             model.full_name,
             model.tier,
@@ -294,8 +297,35 @@ def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, paral
 
     runner = ModelRunner(config, open_catalog(config), no_spark, RecordingEmitter())
     runner.run_model = stand_in  # type: ignore[method-assign]
+    return runner.run_tiers(models, topological_order(models)), spans
+
+
+def test_heights_are_the_longest_chain_of_readers(tmp_path: Path) -> None:
+    models = _two_tier_dag(tmp_path)
+    height = heights(models, topological_order(models))
+    assert height == {
+        "theme.a": 4, "theme.b": 3, "theme.d": 3, "theme.f": 2, "theme.g": 1,
+        "theme.e": 0, "theme.h": 0, "business.p": 0, "business.q": 0, "business.r": 0,
+    }  # fmt: skip
+    assert heights(models, ["theme.a", "theme.e"]) == {"theme.a": 0, "theme.e": 0}, "only models in the run"
+
+
+def test_the_longest_chain_starts_first(tmp_path: Path) -> None:
+    """One at a time, the ready model with the longest chain of readers goes first (ties: DAG order)."""
+    (_theme, _business), spans = _run_with_stand_ins(tmp_path, _two_tier_dag(tmp_path), 1)
+    started = sorted(spans, key=lambda n: spans[n][0])
+    assert started[:5] == ["theme.a", "theme.b", "theme.d", "theme.f", "theme.g"], started
+    assert set(started[5:]) == {"theme.e", "theme.h", "business.p", "business.q", "business.r"}
+
+
+@pytest.mark.parametrize("parallelism", [1, 2, 3])
+def test_models_run_side_by_side_only_after_what_they_read(tmp_path: Path, parallelism: int) -> None:
+    """The scheduler over two tiers (no Spark: each model's build is replaced by a timed stand-in)."""
+    from lakehub.pipelines.model_results import ModelStatus
+
+    models = _two_tier_dag(tmp_path)
     order = topological_order(models)
-    theme, business = runner.run_tiers(models, order)
+    (theme, business), spans = _run_with_stand_ins(tmp_path, models, parallelism, frozenset({"theme.d"}))
 
     assert (theme.tier, business.tier) == ("theme", "business") and theme.run_id != business.run_id
     assert [r.model for r in theme.results + business.results] == [
