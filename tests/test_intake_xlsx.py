@@ -28,15 +28,15 @@ TITLES = [c.title for c in SPEC.columns]
 ROW = ["P1", ID_FEMALE_1990, "李娜", "高龄补贴", "100.5", "2024-01-05", "沙河街镇"]
 
 
-def _openpyxl(
-    rows: list[list[Any]], *, header: list[Any] | None = None, sheets: int = 1
-) -> Callable[[Path], None]:
+def _openpyxl(rows: list[list[Any]], *headers: list[Any]) -> Callable[[Path], None]:
+    """A workbook by openpyxl: one sheet per header (default: the spec's names), each with ``rows``."""
+
     def write(path: Path) -> None:
         book = Workbook()
-        for index in range(sheets):
+        for index, header in enumerate(headers or (COLUMNS,)):
             sheet = book.active if index == 0 else book.create_sheet(f"续{index}")
             assert sheet is not None
-            sheet.append(header or COLUMNS)
+            sheet.append(header)
             for row in rows:
                 sheet.append(row)
         book.save(path)
@@ -144,7 +144,7 @@ TAKEN: dict[str, Callable[[Path], None]] = {
             ["P6", 360404, "😀 四字节", "高龄补贴", 1 / 3, 2**52, -(2**53) + 1],
         ]
     ),
-    "openpyxl-titles-two-sheets": _openpyxl([ROW, [None] * 7, ROW], header=TITLES, sheets=2),
+    "openpyxl-titles-two-sheets": _openpyxl([ROW, [None] * 7, ROW], TITLES, TITLES),
     "openpyxl-styled-blank-cells": _styled_empty_cells,
     "generator-one-sheet": _generator(100),
     "generator-three-sheets": _generator(3),
@@ -195,8 +195,8 @@ DECLINED: dict[str, Callable[[Path], None]] = {
     "datetime-cells": _openpyxl(
         [["P1", ID_FEMALE_1990, "李娜", "高龄补贴", 100, dt.datetime(2024, 1, 5, 8), "x"]]
     ),
-    "number-header": _openpyxl([ROW], header=[*COLUMNS[:-1], 7]),
-    "sheets-with-other-headers": lambda path: _two_headers(path),
+    "number-header": _openpyxl([ROW], [*COLUMNS[:-1], 7]),
+    "sheets-with-other-headers": _openpyxl([ROW], COLUMNS, TITLES),  # same columns, by title on sheet 2
     "cells-right-of-the-header": _openpyxl([[*ROW, "多余"]]),
     "date-style-number": _raw(_cells('<x:c s="2"><x:v>45000</x:v></x:c>'), styles=_STYLES),
     "custom-date-style-number": _raw(_cells('<x:c s="4"><x:v>45000</x:v></x:c>'), styles=_STYLES),
@@ -215,18 +215,6 @@ DECLINED: dict[str, Callable[[Path], None]] = {
     "number-with-spaces": _raw(_cells("<x:c><x:v> 12 </x:v></x:c>")),
     "whole-number-beyond-2^53": _raw(_cells("<x:c><x:v>360404199007220021</x:v></x:c>")),
 }
-
-
-def _two_headers(path: Path) -> None:
-    book = Workbook()
-    first = book.active
-    assert first is not None
-    first.append(COLUMNS)
-    first.append(ROW)
-    second = book.create_sheet("二")
-    second.append(TITLES)  # the same columns by their titles: Python maps both, the JVM reader declines
-    second.append(ROW)
-    book.save(path)
 
 
 def _both(tmp_path: Path, write: Callable[[Path], None], jvm: Any) -> tuple[Any, Any]:
@@ -271,7 +259,7 @@ def test_the_jvm_reader_declines_what_it_cannot_reproduce_and_python_decides(
 
 
 def test_an_unknown_header_gives_pythons_error_from_the_jvm_header(tmp_path: Path, spark) -> None:  # type: ignore[no-untyped-def]
-    by_python, by_jvm = _both(tmp_path, _openpyxl([ROW], header=[*COLUMNS[:-1], "村"]), spark._jvm)
+    by_python, by_jvm = _both(tmp_path, _openpyxl([ROW], [*COLUMNS[:-1], "村"]), spark._jvm)
     assert isinstance(by_python, str) and "unknown column(s) ['村']" in by_python
     assert by_jvm == by_python
 
