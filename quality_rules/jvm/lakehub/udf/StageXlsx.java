@@ -85,7 +85,7 @@ public final class StageXlsx implements Closeable {
     try {
       open();
       for (String sheet : sheets) {
-        String[] found = new Sheet(sheet, null, 0).headerOnly();
+        String[] found = new Sheet(sheet, null, null, 0).headerOnly();
         if (found != null) {
           header = found;
           String[] answer = new String[found.length + 1];
@@ -125,8 +125,7 @@ public final class StageXlsx implements Closeable {
       long rowNo = 0;
       long written = 0;
       for (String sheet : sheets) {
-        Sheet reader = new Sheet(sheet, out, rowNo);
-        reader.keys = keys;
+        Sheet reader = new Sheet(sheet, out, keys, rowNo);
         reader.rows();
         rowNo = reader.rowNo;
         written += reader.written;
@@ -302,11 +301,15 @@ public final class StageXlsx implements Closeable {
         break;
       }
     }
-    String answer = text.toString();
-    if (answer.indexOf("_x") >= 0 && ESCAPE.matcher(answer).find()) {
+    return withoutEscapes(text.toString());
+  }
+
+  /** The text itself; declines one holding an OOXML {@code _xHHHH_} escape (calamine decodes those). */
+  private static String withoutEscapes(String text) throws Decline {
+    if (text.indexOf("_x") >= 0 && ESCAPE.matcher(text).find()) {
       throw new Decline("a string holds an _xHHHH_ escape");
     }
-    return answer;
+    return text;
   }
 
   private static String trimXmlSpace(String text) {
@@ -330,18 +333,19 @@ public final class StageXlsx implements Closeable {
   private final class Sheet {
     private final String name;
     private final Writer out;
-    String[] keys;
+    private final String[] keys;
     long rowNo;
     long written;
     private int headerRow = -1;
-    private int lastRow = -1;
+    private int lastRow; // 0 before the first row
     private int lastValueRow = -1;
     private final String[] cells = new String[64];
     private int width;
 
-    Sheet(String name, Writer out, long rowNo) {
+    Sheet(String name, Writer out, String[] keys, long rowNo) {
       this.name = name;
       this.out = out;
+      this.keys = keys;
       this.rowNo = rowNo;
     }
 
@@ -434,14 +438,11 @@ public final class StageXlsx implements Closeable {
     private int readRow(XMLStreamReader xml) throws XMLStreamException, Decline {
       String r = xml.getAttributeValue(null, "r");
       int row = r == null ? lastRow + 1 : Integer.parseInt(r);
-      if (lastRow < 0 && r == null) {
-        row = 1;
-      }
       if (row <= lastRow) {
         throw new Decline(name + ": rows out of order at row " + row);
       }
       lastRow = row;
-      Arrays.fill(cells, 0, Math.max(width, 0), null);
+      Arrays.fill(cells, 0, width, null);
       width = 0;
       int column = -1;
       while (xml.hasNext()) {
@@ -518,10 +519,7 @@ public final class StageXlsx implements Closeable {
       if (text == null) {
         return null;
       }
-      if ("str".equals(type) && text.indexOf("_x") >= 0 && ESCAPE.matcher(text).find()) {
-        throw new Decline("a string holds an _xHHHH_ escape");
-      }
-      return text;
+      return "str".equals(type) ? withoutEscapes(text) : text;
     }
   }
 
