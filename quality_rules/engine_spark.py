@@ -35,7 +35,7 @@ from lakehub.quality_rules.errors import DatasetMismatchError, RuleConfigError
 from lakehub.quality_rules.masking import Sensitivity, mask_column
 from lakehub.quality_rules.registry import REGISTRY
 from lakehub.quality_rules.results import RuleResult, SuiteResult
-from lakehub.quality_rules.sampling import collecting
+from lakehub.quality_rules.sampling import GROUP, collecting
 from lakehub.quality_rules.suite import RuleSpec, Suite
 
 log = logging.getLogger(__name__)
@@ -197,23 +197,72 @@ def _sample_text(check: RowCheck | GroupCheck, masks: Mapping[str, Sensitivity])
     return parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
 
 
-def _metrics(flagged: DataFrame, compiled: Sequence[CompiledRule], extra: Sequence[Column] = ()) -> Row:
+def _texts(
+    compiled: Sequence[CompiledRule], rules: Sequence[int], masks: Mapping[str, Sensitivity]
+) -> list[Column | None]:
+    """Per row rule, the masked text shown for a failing row (None: the rule shows no samples)."""
+    texts: list[Column | None] = []
+    for i in rules:
+        check = compiled[i].check
+        assert not isinstance(check, TableCheck)
+        texts.append(_sample_text(check, masks) if check.sample_columns else None)
+    return texts
+
+
+WORD = GROUP
+"""Row rules per verdict word: one bit each in a positive long."""
+
+
+def _words(compiled: Sequence[CompiledRule]) -> list[list[int]]:
+    """The row rules' indexes in `compiled`, in groups of WORD: group g's rule k is bit k of word g."""
+    rules = [i for i, _ in _row_rules(compiled)]
+    return [rules[start : start + WORD] for start in range(0, len(rules), WORD)]
+
+
+def _word(flags: Sequence[str]) -> Column:
+    """A long with bit k set where boolean column flags[k] is true."""
+    bits = [F.when(F.col(flag), F.lit(1 << k)).otherwise(F.lit(0)) for k, flag in enumerate(flags)]
+    return reduce(lambda a, b: a.bitwiseOR(b), bits).cast("long")
+
+
+def pack(flagged: DataFrame, frame_columns: Sequence[str], compiled: Sequence[CompiledRule]) -> DataFrame:
+    """The frame's columns plus, per group of WORD row rules, two verdict words: `_uw<g>` (bit k: the row
+    fails the group's rule k) and `_ew<g>` (bit k: the row is one of its elements).
+
+    The aggregation then reads two columns per 63 rules instead of two per rule. With one argument per
+    flag, the generated per-row method's call into the aggregation took ~30 arguments on top of its own
+    33, more stack slots than the JIT's C2 compiler can represent ("unsupported calling sequence"), so
+    the whole per-row code ran as C1 code whenever samples were collected.
+    """
+    words = []
+    for g, rules in enumerate(_words(compiled)):
+        words += [
+            _word([f"_u{i}" for i in rules]).alias(f"_uw{g}"),
+            _word([f"_e{i}" for i in rules]).alias(f"_ew{g}"),
+        ]
+    return flagged.select(*[column(c) for c in frame_columns], *words)
+
+
+def _metrics(packed: DataFrame, compiled: Sequence[CompiledRule], extra: Sequence[Column] = ()) -> Row:
     """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
-    Only counts and fixed-width aggregates, so Spark runs one code-generated aggregation (string aggregates
+    Only sums and fixed-width aggregates, so Spark runs one code-generated aggregation (string aggregates
     for samples would force an interpreted sort aggregation several times slower; a SampleCollector
-    records them instead, see `validate`).
+    records them instead, see `validate`). A rule's counts are sums of its bit of the verdict words
+    (`count_if` would make Spark project each condition as a column of its own).
     """
+
+    def bits(word: str, k: int) -> Column:
+        return F.coalesce(F.sum(F.shiftright(F.col(word), k).bitwiseAND(F.lit(1))), F.lit(0))
+
     aggregates: list[Column] = [F.count(F.lit(1)).alias("_rows")]
     for i, item in enumerate(compiled):
         if isinstance(item.check, TableCheck):
             aggregates += [a.alias(f"_t{i}_{j}") for j, a in enumerate(item.check.aggregates)]
-        else:
-            aggregates += [
-                F.count_if(F.col(f"_e{i}")).alias(f"_ne{i}"),
-                F.count_if(F.col(f"_u{i}")).alias(f"_nu{i}"),
-            ]
-    return flagged.agg(*aggregates, *extra).collect()[0]
+    for g, rules in enumerate(_words(compiled)):
+        for k, i in enumerate(rules):
+            aggregates += [bits(f"_ew{g}", k).alias(f"_ne{i}"), bits(f"_uw{g}", k).alias(f"_nu{i}")]
+    return packed.agg(*aggregates, *extra).collect()[0]
 
 
 def sample_masks(
@@ -299,21 +348,22 @@ def validate(
     # Duplicated keys are cached: built once, broadcast into the main pass.
     duplicates = [keys.cache() for keys in _duplicate_keys(frame, sets)] if sets else []
     try:
-        flagged = _flag(frame, compiled, duplicates)
+        packed = pack(_flag(frame, compiled, duplicates), frame.columns, compiled)
         if samples:
-            sampled = {
-                i: item.check
-                for i, item in enumerate(compiled)
-                if not isinstance(item.check, TableCheck) and item.check.sample_columns
-            }
-            texts = {f"_u{i}": _sample_text(check, masks) for i, check in sampled.items()}
+            words = _words(compiled)
+            groups = [(f"_uw{g}", _texts(compiled, rules, masks)) for g, rules in enumerate(words)]
             with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
-                marked = collector.mark(flagged, texts)
+                marked = collector.mark(packed, groups)
                 metrics = _metrics(marked, compiled, collector.aggregates())
-                by_flag = collector.texts()
-            found = {i: by_flag[f"_u{i}"] for i in sampled if f"_u{i}" in by_flag}
+                by_bit = collector.texts()
+            found = {
+                i: by_bit[(g, k)]
+                for g, rules in enumerate(words)
+                for k, i in enumerate(rules)
+                if (g, k) in by_bit
+            }
         else:
-            metrics, found = _metrics(flagged, compiled), {}
+            metrics, found = _metrics(packed, compiled), {}
     finally:
         for keys in duplicates:
             keys.unpersist()

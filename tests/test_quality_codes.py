@@ -287,3 +287,124 @@ def test_native_regex_find_agrees_with_rlike(spark: Any) -> None:
         )
     assert any(row["n0"] for row in both) and any(row["n2"] for row in both)
     assert "static_invoke(lakehub.udf.RegexFind.of(" in native._jdf.queryExecution().executedPlan().toString()
+
+
+# Atoms of SimplePattern's shape, each with characters it matches (to build matching values) — tests only.
+_SIMPLE_ATOMS = {
+    "a": "a",
+    "R": "R",
+    "0": "0",
+    "-": "-",
+    " ": " ",
+    ".": "a0-_ .x",
+    r"\d": "0159",
+    r"\D": "a-_ .\n",
+    r"\w": "aR0_z",
+    r"\W": "- .\\\n",
+    r"\s": " \t\n\r",
+    r"\S": "aR0-.",
+    r"\.": ".",
+    r"\-": "-",
+    r"\\": "\\",
+    "[0-9]": "059",
+    "[a-z]": "axz",
+    "[A-Z0-9]": "AZR05",
+    "[^0-9]": "aR-\n",
+    "[-a]": "-a",
+    "[a-]": "-a",
+    r"[\d_]": "0_9",
+    r"[^\s]": "aR0-",
+    "[.]": ".",
+    r"[\]]": "]",
+    "[x-z1]": "xz1",
+    "[^a-c]": "dR0\r",
+}
+_QUANTIFIERS = {
+    "": (1, 1),
+    "?": (0, 1),
+    "*": (0, 3),
+    "+": (1, 3),
+    "{2}": (2, 2),
+    "{0,3}": (0, 3),
+    "{1,}": (1, 4),
+}
+
+
+def _simple_cases(seed: int, patterns: int) -> list[tuple[str, list[str]]]:
+    """Random patterns of SimplePattern's shape, each with values built to match it and random near-misses."""
+    rng = random.Random(seed)
+    noise = "aR0159-_ .\\xz]AZ\n\r\t"
+    cases = []
+    for _ in range(patterns):
+        parts = [
+            (rng.choice(list(_SIMPLE_ATOMS)), rng.choice(list(_QUANTIFIERS)))
+            for _ in range(rng.randint(0, 4))
+        ]
+        start, end = rng.random() < 0.6, rng.random() < 0.6
+        pattern = ("^" if start else "") + "".join(a + q for a, q in parts) + ("$" if end else "")
+        values = []
+        for _ in range(6):
+            body = "".join(
+                rng.choice(_SIMPLE_ATOMS[a]) for a, q in parts for _ in range(rng.randint(*_QUANTIFIERS[q]))
+            )
+            values.append(body)
+            values.append("".join(rng.choice(noise) for _ in range(rng.randint(0, 3))) + body)
+            values.append(body + rng.choice(["", "x", "\n", "\r\n", "0"]))
+            values.append("".join(rng.choice(noise) for _ in range(rng.randint(0, 12))))
+        cases.append((pattern, values))
+    return cases
+
+
+@pytest.mark.spark
+def test_simple_patterns_agree_with_rlike(spark: Any) -> None:
+    """Patterns of the simple shape (anchors, one-character atoms, greedy quantifiers) are decided without
+    java.util.regex on ASCII values: same verdict as Spark's RLIKE for generated patterns and for values
+    built to match them, near-misses, line terminators and values too long or non-ASCII for the fast path."""
+    from pyspark.sql import functions as F
+
+    from lakehub.quality_rules.cn_spark import REGEX_FIND
+
+    jvm: Any = spark._jvm
+    cases = _simple_cases(seed=11, patterns=120)
+    decided = matched = 0
+    for pattern, _ in cases:
+        assert jvm.lakehub.udf.RegexFind.isSimple(pattern), pattern
+    rows = [(p, v) for p, values in cases for v in values]
+    # Edges: what `.`, `\s`, `\w` and negated classes take; `$` before a final line terminator; values
+    # too long or non-ASCII for the fast path.
+    edges = ["\r", "\n", "\t", "\x0b", "\x0c", " ", "_", "-", "a", "\x7f", "\x01"]
+    rows += [
+        (f"^{atom}$", value) for atom in (".", r"\s", r"\S", r"\w", r"\W", "[^a]", r"[\s]") for value in edges
+    ]
+    rows += [("a.b", "a\rb"), ("a.b", "a\nb"), ("a$", "a\n"), ("a$", "a\r\n"), ("a$", "a\r"), ("a$", "a\n\n")]
+    rows += [(r"^R[0-9]{10}$", "R" + "0" * 70), ("^a+$", "a" * 80), (r"\d{3}", "张伟123"), ("0$", "10\n")]
+    frame = spark.createDataFrame(rows, "p string, v string").repartition(4)
+    # The pattern is a column here, so RLIKE and the native function both meet every pattern.
+    native = frame.select(
+        "p",
+        "v",
+        F.expr("v rlike p").alias("r"),
+        F.call_function(REGEX_FIND, F.col("v"), F.col("p")).alias("n"),
+    ).collect()
+    assert len(native) == len(rows)
+    for row in native:
+        assert row["n"] == row["r"], (row["p"], row["v"])
+        verdict = jvm.lakehub.udf.RegexFind.simpleFind(row["p"], row["v"])
+        if verdict != -1:
+            decided += 1
+            matched += verdict
+            assert (verdict == 1) == row["r"], (row["p"], row["v"])
+    assert decided > len(rows) * 3 // 4 and matched > len(rows) // 4  # the fast path did the deciding
+    for declined in [
+        r"^\p{IsHan}",
+        "(?s)b.c",
+        "a|b",
+        "(ab)",
+        "a*?",
+        "a++",
+        r"\bx",
+        "[a&&b]",
+        "[[a]]",
+        "x{,2}",
+    ]:
+        assert not jvm.lakehub.udf.RegexFind.isSimple(declined), declined

@@ -8,15 +8,28 @@ import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * {@code value RLIKE pattern} (java.util.regex, searched with find(), like Spark and Great Expectations)
- * without copying each value into a Java String: an ASCII value is read in place through a CharSequence
- * view of its UTF-8 bytes, and each executor thread reuses one Matcher per pattern. A value with non-ASCII
- * characters is decoded as Spark does. Null values never reach the method (null in, null out).
+ * without copying each value into a Java String. A pattern of the simple shape most rules use (anchors,
+ * one-character atoms, greedy quantifiers: see SimplePattern) is decided on an ASCII value by
+ * SimplePattern; other patterns and values go to java.util.regex, an ASCII value read in place through a
+ * CharSequence view of its UTF-8 bytes, each executor thread reusing one Matcher per pattern. A value with
+ * non-ASCII characters is decoded as Spark does. Null values never reach the method (null in, null out).
  */
 public final class RegexFind {
+  /** A pattern's java.util.regex Matcher and, when it has the simple shape, its SimplePattern. */
+  private static final class Compiled {
+    final Matcher matcher;
+    final SimplePattern simple;
+
+    Compiled(String regex) {
+      matcher = Pattern.compile(regex).matcher("");
+      simple = SimplePattern.compile(regex);
+    }
+  }
+
   private static final class Cache {
     UTF8String lastPattern;
-    Matcher lastMatcher;
-    final Map<UTF8String, Matcher> matchers = new HashMap<>();
+    Compiled last;
+    final Map<UTF8String, Compiled> patterns = new HashMap<>();
     final AsciiChars view = new AsciiChars(null);
   }
 
@@ -27,18 +40,25 @@ public final class RegexFind {
   /** Whether the pattern matches somewhere in the value. */
   public static boolean of(UTF8String value, UTF8String pattern) {
     Cache cache = CACHE.get();
-    Matcher matcher;
+    Compiled compiled;
     if (pattern == cache.lastPattern) {
-      matcher = cache.lastMatcher;
+      compiled = cache.last;
     } else {
-      matcher = cache.matchers.get(pattern);
-      if (matcher == null) {
-        matcher = Pattern.compile(pattern.toString()).matcher("");
-        cache.matchers.put(pattern.clone(), matcher);
+      compiled = cache.patterns.get(pattern);
+      if (compiled == null) {
+        compiled = new Compiled(pattern.toString());
+        cache.patterns.put(pattern.clone(), compiled);
       }
       cache.lastPattern = pattern;
-      cache.lastMatcher = matcher;
+      cache.last = compiled;
     }
+    if (compiled.simple != null) {
+      int decided = compiled.simple.find(value);
+      if (decided != SimplePattern.UNDECIDED) {
+        return decided == SimplePattern.MATCH;
+      }
+    }
+    Matcher matcher = compiled.matcher;
     boolean found;
     if (value.isFullAscii()) {
       cache.view.value = value;
@@ -48,5 +68,16 @@ public final class RegexFind {
       found = matcher.reset(value.toString()).find();
     }
     return found;
+  }
+
+  /** Whether RegexFind decides the pattern without java.util.regex on ASCII values (for tests). */
+  public static boolean isSimple(String regex) {
+    return SimplePattern.compile(regex) != null;
+  }
+
+  /** SimplePattern's verdict on a value: 1 match, 0 no match, -1 left to java.util.regex (for tests). */
+  public static int simpleFind(String regex, String value) {
+    SimplePattern simple = SimplePattern.compile(regex);
+    return simple == null ? SimplePattern.UNDECIDED : simple.find(UTF8String.fromString(value));
   }
 }
