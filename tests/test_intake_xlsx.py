@@ -18,7 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from lakehub.pipelines.errors import InputFileError
-from lakehub.pipelines.intake import _stage_xlsx_in_jvm, stage_file
+from lakehub.pipelines.intake import stage_file
+from lakehub.pipelines.intake_xlsx import stage_xlsx_in_jvm
 from lakehub.sample_data.writers import XlsxSink
 from tests.helpers import ID_FEMALE_1990, SPECS
 
@@ -235,7 +236,7 @@ def test_the_jvm_reader_writes_the_bytes_python_writes(case: str, tmp_path: Path
     by_python, by_jvm = _both(tmp_path, TAKEN[case], spark._jvm)
     assert not isinstance(by_python, str), by_python
     assert by_python[1] > 0
-    assert _stage_xlsx_in_jvm(spark._jvm, tmp_path / "mz.xlsx", SPEC, tmp_path / "direct.txt") is not None, (
+    assert stage_xlsx_in_jvm(spark._jvm, tmp_path / "mz.xlsx", SPEC, tmp_path / "direct.txt") is not None, (
         "the JVM reader declined a workbook it should read"
     )
     assert (tmp_path / "direct.txt").read_bytes() == by_python[2]
@@ -251,7 +252,7 @@ def test_the_jvm_reader_declines_what_it_cannot_reproduce_and_python_decides(
     by_python, by_jvm = _both(tmp_path, DECLINED[case], spark._jvm)
     assert by_jvm == by_python
     try:
-        direct = _stage_xlsx_in_jvm(spark._jvm, tmp_path / "mz.xlsx", SPEC, tmp_path / "direct.txt")
+        direct = stage_xlsx_in_jvm(spark._jvm, tmp_path / "mz.xlsx", SPEC, tmp_path / "direct.txt")
     except InputFileError as err:
         assert str(err) == by_python, "a header error must be Python's own"
     else:
@@ -268,7 +269,7 @@ def test_a_truncated_workbook_is_refused_as_python_refuses_it(tmp_path: Path, sp
     path = tmp_path / "mz.xlsx"
     _openpyxl([ROW])(path)
     path.write_bytes(path.read_bytes()[:-200])
-    assert _stage_xlsx_in_jvm(spark._jvm, path, SPEC, tmp_path / "direct.txt") is None
+    assert stage_xlsx_in_jvm(spark._jvm, path, SPEC, tmp_path / "direct.txt") is None
     with pytest.raises(InputFileError, match="not a readable XLSX workbook"):
         stage_file(path, SPEC, tmp_path / "jvm.txt", jvm=spark._jvm)
 

@@ -87,6 +87,8 @@ def test_suites_with_more_rules_than_one_mask_holds_still_sample_every_rule(spar
         frame, parse_suite(f"suite: wide\ndataset: base.wide\nrules:\n{rules}\n", "t")
     )
     assert [r.sample_unexpected for r in result.results] == [(f"bad{i}",) for i in range(count)]
+    # Counts of the rules in the second 63-bit verdict word too.
+    assert [(r.element_count, r.unexpected_count) for r in result.results] == [(200, 1)] * count
 
 
 def test_concurrent_validations_on_one_session_keep_their_samples_apart(spark: Any) -> None:
