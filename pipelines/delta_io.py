@@ -102,10 +102,10 @@ def merge_changed(
     `row_count`, when the caller knows it, saves comparing an empty batch with the table (a forced
     re-ingest of an unchanged delivery has no rows left to write: its landed lines were skipped).
     """
-    exists = table_exists(spark, path)
-    if row_count == 0 and exists:
-        return WriteOutcome(0, 0, 0, current_version(spark, path), None, _count(spark, path))
-    if not exists:
+    before = last_commit(spark, path)  # existence and version in one read of the log
+    if row_count == 0 and before is not None:
+        return WriteOutcome(0, 0, 0, before.version, None, _count(spark, path))
+    if before is None:
         rows.write.format("delta").mode("append").options(**stats_columns(*keys, "_run_id")).save(path)
         return _created(spark, path)
     target = DeltaTable.forPath(spark, path)
@@ -123,7 +123,7 @@ def merge_changed(
         total_changed, updated = int(counts["changed"]), int(counts["updated"])
         total = rows.count()
         if total_changed == 0:
-            return WriteOutcome(0, 0, total, current_version(spark, path), None, _count(spark, path))
+            return WriteOutcome(0, 0, total, before.version, None, _count(spark, path))
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
         (
             target.alias("t")
@@ -148,13 +148,14 @@ def replace_file_rows(
     spark: SparkSession, rows: DataFrame, path: str, sha256: str, expected: int
 ) -> WriteOutcome:
     """Make the quarantine hold exactly this file's rows once; no commit when it already does."""
-    if not table_exists(spark, path):
+    before = last_commit(spark, path)  # existence and version in one read of the log
+    if before is None:
         options = stats_columns("_source_sha256", "_run_id")
         rows.write.format("delta").mode("append").options(**options).save(path)
         return _created(spark, path)
     present = spark.read.format("delta").load(path).where(F.col("_source_sha256") == sha256).count()
     if present == expected:
-        return WriteOutcome(0, 0, expected, current_version(spark, path), None, _count(spark, path))
+        return WriteOutcome(0, 0, expected, before.version, None, _count(spark, path))
     (
         rows.write.format("delta")
         .mode("overwrite")
