@@ -80,11 +80,11 @@ def heights(models: Mapping[str, ModelSpec], order: Sequence[str]) -> dict[str, 
     """Per model of ``order`` (topologically sorted), the longest chain of models in ``order`` that read it
     (0: nothing reads it). A scheduler that starts the highest ready model first starts the head of the
     longest chain early, so the chain's tail does not run alone at the end."""
-    chosen = set(order)
-    height: dict[str, int] = {}
-    for name in reversed(order):
-        readers = [n for n in chosen if name in models[n].refs]
-        height[name] = max((height[n] + 1 for n in readers), default=0)
+    height = dict.fromkeys(order, 0)
+    for name in reversed(order):  # readers come after what they read: a model's height is final here
+        for ref in models[name].refs:
+            if ref in height:
+                height[ref] = max(height[ref], height[name] + 1)
     return height
 
 
