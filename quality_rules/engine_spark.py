@@ -225,8 +225,8 @@ def _word(flags: Sequence[str]) -> Column:
     return reduce(lambda a, b: a.bitwiseOR(b), bits).cast("long")
 
 
-def pack(flagged: DataFrame, frame_columns: Sequence[str], compiled: Sequence[CompiledRule]) -> DataFrame:
-    """The frame's columns plus, per group of WORD row rules, two verdict words: `_uw<g>` (bit k: the row
+def pack(flagged: DataFrame, frame_columns: Sequence[str], words: Sequence[Sequence[int]]) -> DataFrame:
+    """The frame's columns plus, per group of row rules (`_words`), two verdict words: `_uw<g>` (bit k: the row
     fails the group's rule k) and `_ew<g>` (bit k: the row is one of its elements).
 
     The aggregation then reads two columns per 63 rules instead of two per rule. With one argument per
@@ -234,16 +234,21 @@ def pack(flagged: DataFrame, frame_columns: Sequence[str], compiled: Sequence[Co
     33, more stack slots than the JIT's C2 compiler can represent ("unsupported calling sequence"), so
     the whole per-row code ran as C1 code whenever samples were collected.
     """
-    words = []
-    for g, rules in enumerate(_words(compiled)):
-        words += [
+    packed = []
+    for g, rules in enumerate(words):
+        packed += [
             _word([f"_u{i}" for i in rules]).alias(f"_uw{g}"),
             _word([f"_e{i}" for i in rules]).alias(f"_ew{g}"),
         ]
-    return flagged.select(*[column(c) for c in frame_columns], *words)
+    return flagged.select(*[column(c) for c in frame_columns], *packed)
 
 
-def _metrics(packed: DataFrame, compiled: Sequence[CompiledRule], extra: Sequence[Column] = ()) -> Row:
+def _metrics(
+    packed: DataFrame,
+    compiled: Sequence[CompiledRule],
+    words: Sequence[Sequence[int]],
+    extra: Sequence[Column] = (),
+) -> Row:
     """The one pass: element and unexpected counts per row rule, and every table rule's aggregates.
 
     Only sums and fixed-width aggregates, so Spark runs one code-generated aggregation (string aggregates
@@ -259,7 +264,7 @@ def _metrics(packed: DataFrame, compiled: Sequence[CompiledRule], extra: Sequenc
     for i, item in enumerate(compiled):
         if isinstance(item.check, TableCheck):
             aggregates += [a.alias(f"_t{i}_{j}") for j, a in enumerate(item.check.aggregates)]
-    for g, rules in enumerate(_words(compiled)):
+    for g, rules in enumerate(words):
         for k, i in enumerate(rules):
             aggregates += [bits(f"_ew{g}", k).alias(f"_ne{i}"), bits(f"_uw{g}", k).alias(f"_nu{i}")]
     return packed.agg(*aggregates, *extra).collect()[0]
@@ -348,13 +353,13 @@ def validate(
     # Duplicated keys are cached: built once, broadcast into the main pass.
     duplicates = [keys.cache() for keys in _duplicate_keys(frame, sets)] if sets else []
     try:
-        packed = pack(_flag(frame, compiled, duplicates), frame.columns, compiled)
+        words = _words(compiled)
+        packed = pack(_flag(frame, compiled, duplicates), frame.columns, words)
         if samples:
-            words = _words(compiled)
             groups = [(f"_uw{g}", _texts(compiled, rules, masks)) for g, rules in enumerate(words)]
             with collecting(frame.sparkSession, SAMPLE_ROWS) as collector:
                 marked = collector.mark(packed, groups)
-                metrics = _metrics(marked, compiled, collector.aggregates())
+                metrics = _metrics(marked, compiled, words, collector.aggregates())
                 by_bit = collector.texts()
             found = {
                 i: by_bit[(g, k)]
@@ -363,7 +368,7 @@ def validate(
                 if (g, k) in by_bit
             }
         else:
-            metrics, found = _metrics(packed, compiled), {}
+            metrics, found = _metrics(packed, compiled, words), {}
     finally:
         for keys in duplicates:
             keys.unpersist()

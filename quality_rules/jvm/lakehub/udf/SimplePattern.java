@@ -1,5 +1,7 @@
 package lakehub.udf;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -115,8 +117,8 @@ final class SimplePattern {
   private static final class Parser {
     private final String regex;
     private int at;
-    private final java.util.List<long[]> sets = new java.util.ArrayList<>();
-    private final java.util.List<int[]> bounds = new java.util.ArrayList<>();
+    private final List<long[]> sets = new ArrayList<>();
+    private final List<int[]> bounds = new ArrayList<>();
 
     Parser(String regex) {
       this.regex = regex;
@@ -165,7 +167,7 @@ final class SimplePattern {
       char c = regex.charAt(at++);
       switch (c) {
         case '\\':
-          return escape(false);
+          return escape();
         case '.':
           return complement(chars("\n\r"));
         case '[':
@@ -187,7 +189,7 @@ final class SimplePattern {
     }
 
     /** The escape after a backslash: a class (\d \w \s and complements) or an escaped punctuation mark. */
-    private long[] escape(boolean inBracket) throws Unsupported {
+    private long[] escape() throws Unsupported {
       if (at >= regex.length()) {
         throw new Unsupported();
       }
@@ -233,24 +235,22 @@ final class SimplePattern {
         if (c == '[' || (c == '&' && peek() == '&')) {
           throw new Unsupported(); // union and intersection
         }
-        long[] item;
         char first;
         if (c == '\\') {
-          int before = at;
-          item = escape(true);
-          boolean single = at - before == 1 && !Character.isLetterOrDigit(regex.charAt(before));
-          if (!single) {
-            if (peek() == '-' && at + 1 < regex.length() && regex.charAt(at + 1) != ']') {
-              throw new Unsupported(); // a range from a class
+          char escaped = peek();
+          long[] item = escape();
+          if (Character.isLetterOrDigit(escaped)) { // \d \w \s or a complement: a class, not a range end
+            if (rangeFollows()) {
+              throw new Unsupported();
             }
             or(set, item);
             continue;
           }
-          first = regex.charAt(before);
+          first = escaped;
         } else {
           first = checked(c);
         }
-        if (peek() == '-' && at + 1 < regex.length() && regex.charAt(at + 1) != ']') {
+        if (rangeFollows()) {
           at++;
           char last = regex.charAt(at++);
           if (last == '\\') {
@@ -273,6 +273,11 @@ final class SimplePattern {
         }
       }
       return negated ? complement(set) : set;
+    }
+
+    /** Whether a '-' next in a bracket class makes a range (a '-' before the closing ']' is literal). */
+    private boolean rangeFollows() {
+      return peek() == '-' && at + 1 < regex.length() && regex.charAt(at + 1) != ']';
     }
 
     /** {n}, {n,}, {n,m}, ?, *, + or none; a lazy or possessive suffix is not taken. */
