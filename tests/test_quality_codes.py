@@ -192,13 +192,26 @@ def test_resident_id_facts_encode_birth_date_check_and_sex(spark: Any) -> None:
     bad_check = woman[:17] + ("0" if woman[17] != "0" else "1")
     unreal = "36040419850230124"
     unreal += resident_id_check_digit(unreal)
-    values = [man, woman, bad_check, unreal, man.lower(), woman[:17], "３６" + woman[2:], woman + "0", None]
+    not_leap = "36040419000229124"  # 1900 is not a leap year
+    not_leap += resident_id_check_digit(not_leap)
+    values = [
+        man,
+        woman,
+        bad_check,
+        unreal,
+        not_leap,
+        man.lower(),
+        woman[:17],
+        "３６" + woman[2:],
+        woman + "0",
+        None,
+    ]
     frame = spark.createDataFrame([(v,) for v in values], "v string")
     facts = [row["f"] for row in frame.select(resident_id_facts("v").alias("f")).collect()]
     # (birth epoch day + offset) * 100 + 10 (check right) + 1 (odd sex digit); 0 for an unreal date; MALFORMED
     # (-1) if malformed or null
     day = ((born - dt.date(1970, 1, 1)).days + BIRTH_DAY_OFFSET) * 100
-    assert facts == [day + 11, day + 10, day, 10, *[MALFORMED] * 5]
+    assert facts == [day + 11, day + 10, day, 10, 10, *[MALFORMED] * 5]
     far = spark.createDataFrame([(make_resident_id("360404", d, 1),) for d in EDGE_DAYS], "v string")
     decoded = far.select(resident_id_birth_day("v").alias("d")).collect()
     assert [row["d"] for row in decoded] == [(d - dt.date(1970, 1, 1)).days for d in EDGE_DAYS]
@@ -223,9 +236,13 @@ def test_national_code_functions_are_native_expressions_not_udfs(spark: Any) -> 
 EDGE_DAYS = [
     dt.date(1000, 1, 1),
     dt.date(1600, 2, 29),
+    dt.date(1900, 2, 28),
     dt.date(1900, 3, 1),
     dt.date(1969, 12, 31),
     dt.date(2000, 2, 29),
+    dt.date(2000, 3, 1),
+    dt.date(2024, 12, 31),
+    dt.date(9999, 12, 31),
 ]
 
 
@@ -378,6 +395,25 @@ def test_simple_patterns_agree_with_rlike(spark: Any) -> None:
     ]
     rows += [("a.b", "a\rb"), ("a.b", "a\nb"), ("a$", "a\n"), ("a$", "a\r\n"), ("a$", "a\r"), ("a$", "a\n\n")]
     rows += [(r"^R[0-9]{10}$", "R" + "0" * 70), ("^a+$", "a" * 80), (r"\d{3}", "张伟123"), ("0$", "10\n")]
+    # Fixed-length patterns (anchored, every step a fixed count) are checked position by position: a value
+    # of another length, a final line terminator, and non-ASCII values of the same byte length.
+    fixed = r"^R[0-9]{10}$"
+    rows += [
+        (fixed, v)
+        for v in ("R0123456789", "R012345678\n", "R0123456789\n", "R0123456789\r\n", "R01234567８9")
+    ]
+    rows += [
+        (fixed, v) for v in ("R012345678", "R01234567890", "r0123456789", "R01234567x9", "", "R0123456789 ")
+    ]
+    rows += [
+        ("^.{3}$", "中ab"),
+        ("^.{3}$", "中"),
+        ("^$", ""),
+        ("^$", "\n"),
+        ("^a{0}b$", "b"),
+        ("^[^a]{2}$", "é"),
+    ]
+    rows += [("^a{30}b{40}$", "a" * 30 + "b" * 40), ("^a{30}b{40}$", "a" * 30 + "b" * 39)]  # longer than 62
     frame = spark.createDataFrame(rows, "p string, v string").repartition(4)
     # The pattern is a column here, so RLIKE and the native function both meet every pattern.
     native = frame.select(

@@ -31,37 +31,44 @@ public final class CnResidentIdFacts {
 
   private CnResidentIdFacts() {}
 
-  /** The facts of one value, read in place from Spark's UTF-8 bytes. */
+  /**
+   * The facts of one value, read in place from Spark's UTF-8 bytes: one branch-free loop validates and
+   * weighs the 17 body digits (it runs once per row of every resident-ID rule), then the date and sex
+   * digits are read again where they are.
+   */
   public static long of(UTF8String value) {
     if (value == null || value.numBytes() != 18) {
       return MALFORMED;
     }
     int sum = 0;
-    int ymd = 0;
-    int sex = 0;
+    int bad = 0;
     for (int i = 0; i < 17; i++) {
-      int digit = at(value, i) - '0';
-      if (digit < 0 || digit > 9) {
-        return MALFORMED;
-      }
+      int digit = digit(value, i);
+      bad |= digit | (9 - digit); // negative unless 0..9
       sum += digit * WEIGHTS[i];
-      if (i >= 6 && i < 14) {
-        ymd = ymd * 10 + digit;
-      }
-      sex = digit;
     }
-    char last = at(value, 17);
+    if (bad < 0) {
+      return MALFORMED;
+    }
+    int last = digit(value, 17);
     int check;
-    if (last >= '0' && last <= '9') {
-      check = last - '0';
-    } else if (last == 'X') {
+    if (last >= 0 && last <= 9) {
+      check = last;
+    } else if (last == 'X' - '0') {
       check = 10;
     } else {
       return MALFORMED;
     }
     boolean checkOk = check == (12 - sum % 11) % 11;
-    long day = realDate(ymd) ? epochDay(ymd / 10000, ymd / 100 % 100, ymd % 100) + DAY_OFFSET : 0;
-    return day * 100L + (checkOk ? 10 : 0) + (sex % 2);
+    int year = digit(value, 6) * 1000 + digit(value, 7) * 100 + digit(value, 8) * 10 + digit(value, 9);
+    int month = digit(value, 10) * 10 + digit(value, 11);
+    int day = digit(value, 12) * 10 + digit(value, 13);
+    long epoch = realDate(year, month, day) ? epochDay(year, month, day) + DAY_OFFSET : 0;
+    return epoch * 100L + (checkOk ? 10 : 0) + (digit(value, 16) & 1);
+  }
+
+  private static boolean leap(int year) {
+    return (year & 3) == 0 && (year % 100 != 0 || year % 400 == 0);
   }
 
   /** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil; no allocation). */
@@ -74,16 +81,16 @@ public final class CnResidentIdFacts {
     return era * 146097L + doe - 719468L;
   }
 
-  static boolean realDate(int ymd) {
-    int year = ymd / 10000;
-    int month = ymd / 100 % 100;
-    int day = ymd % 100;
+  static boolean realDate(int year, int month, int day) {
     if (month < 1 || month > 12 || day < 1) {
       return false;
     }
+    if (day <= 28) {
+      return true;
+    }
     int days;
     if (month == 2) {
-      days = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28;
+      days = leap(year) ? 29 : 28;
     } else if (month == 4 || month == 6 || month == 9 || month == 11) {
       days = 30;
     } else {
@@ -92,8 +99,9 @@ public final class CnResidentIdFacts {
     return day <= days;
   }
 
-  /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(UTF8String value, int index) {
-    return (char) (value.getByte(index) & 0xFF);
+  /** The byte at `index` as an unsigned value minus '0': 0..9 for a digit (a UTF-8 multi-byte character's bytes
+   * give 80 and more). */
+  private static int digit(UTF8String value, int index) {
+    return (value.getByte(index) & 0xFF) - '0';
   }
 }

@@ -13,48 +13,52 @@ public final class CnUsccValid {
   static final String CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   private static final int[] CREDIT_WEIGHTS = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
   private static final int[] ORG_WEIGHTS = {3, 7, 9, 10, 5, 8, 4, 2};
-  private static final int[] VALUES = new int[128];
+  /** Byte (0-255) → charset index, -1 outside the charset (every byte of a multi-byte character too). */
+  private static final int[] VALUES = new int[256];
+  /** Byte → GB 11714 value (digits 0-9, letters A=10 .. Z=35) for charset characters. */
+  private static final int[] ORG_VALUES = new int[256];
 
   static {
     java.util.Arrays.fill(VALUES, -1);
     for (int i = 0; i < CHARSET.length(); i++) {
-      VALUES[CHARSET.charAt(i)] = i;
+      char c = CHARSET.charAt(i);
+      VALUES[c] = i;
+      ORG_VALUES[c] = c <= '9' ? c - '0' : c - 'A' + 10;
     }
-  }
-
-  /** GB 11714 value of a charset character: digits 0-9, letters A=10 .. Z=35 (base 36). */
-  private static int orgValue(char c) {
-    return c <= '9' ? c - '0' : c - 'A' + 10;
   }
 
   private CnUsccValid() {}
 
-  /** The check on one value, read in place from Spark's UTF-8 bytes (null: false). */
+  /**
+   * The check on one value, read in place from Spark's UTF-8 bytes (null: false). Straight loops over table
+   * lookups (no per-character branches but the charset test): it runs once per row of every USCC rule.
+   */
   public static boolean of(UTF8String value) {
     if (value == null || value.numBytes() != 18) {
       return false;
     }
     int credit = 0;
+    int invalid = 0;
+    for (int i = 0; i < 17; i++) {
+      int v = VALUES[at(value, i)];
+      invalid |= v;
+      credit += v * CREDIT_WEIGHTS[i];
+    }
+    int last = VALUES[at(value, 17)];
+    if ((invalid | last) < 0) {
+      return false;
+    }
     int org = 0;
-    for (int i = 0; i < 18; i++) {
-      char c = at(value, i);
-      if (c >= 128 || VALUES[c] < 0) {
-        return false;
-      }
-      if (i < 17) {
-        credit += VALUES[c] * CREDIT_WEIGHTS[i];
-      }
-      if (i >= 8 && i < 16) {
-        org += orgValue(c) * ORG_WEIGHTS[i - 8];
-      }
+    for (int i = 0; i < 8; i++) {
+      org += ORG_VALUES[at(value, 8 + i)] * ORG_WEIGHTS[i];
     }
     int orgCheck = 11 - org % 11;
     int expected17 = orgCheck == 10 ? 'X' - 'A' + 10 : orgCheck == 11 ? 0 : orgCheck;
-    return orgValue(at(value, 16)) == expected17 && (31 - credit % 31) % 31 == VALUES[at(value, 17)];
+    return ORG_VALUES[at(value, 16)] == expected17 && (31 - credit % 31) % 31 == last;
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(UTF8String value, int index) {
-    return (char) (value.getByte(index) & 0xFF);
+  private static int at(UTF8String value, int index) {
+    return value.getByte(index) & 0xFF;
   }
 }

@@ -26,11 +26,36 @@ public final class RegexFind {
     }
   }
 
+  /**
+   * One executor thread's compiled patterns. A literal pattern reaches {@link #of} as the same UTF8String
+   * object on every row of its call site, so the patterns seen last are found by identity (a suite with
+   * several regex rules alternates between them on every row; hashing the pattern's bytes for each call
+   * cost about as much as the match); any other pattern is looked up by content.
+   */
   private static final class Cache {
-    UTF8String lastPattern;
-    Compiled last;
+    static final int SEEN = 8;
+    final UTF8String[] seen = new UTF8String[SEEN];
+    final Compiled[] seenCompiled = new Compiled[SEEN];
+    int next;
     final Map<UTF8String, Compiled> patterns = new HashMap<>();
     final AsciiChars view = new AsciiChars(null);
+
+    Compiled get(UTF8String pattern) {
+      for (int i = 0; i < SEEN; i++) {
+        if (seen[i] == pattern) {
+          return seenCompiled[i];
+        }
+      }
+      Compiled compiled = patterns.get(pattern);
+      if (compiled == null) {
+        compiled = new Compiled(pattern.toString());
+        patterns.put(pattern.clone(), compiled);
+      }
+      seen[next] = pattern;
+      seenCompiled[next] = compiled;
+      next = (next + 1) % SEEN;
+      return compiled;
+    }
   }
 
   private static final ThreadLocal<Cache> CACHE = ThreadLocal.withInitial(Cache::new);
@@ -40,18 +65,7 @@ public final class RegexFind {
   /** Whether the pattern matches somewhere in the value. */
   public static boolean of(UTF8String value, UTF8String pattern) {
     Cache cache = CACHE.get();
-    Compiled compiled;
-    if (pattern == cache.lastPattern) {
-      compiled = cache.last;
-    } else {
-      compiled = cache.patterns.get(pattern);
-      if (compiled == null) {
-        compiled = new Compiled(pattern.toString());
-        cache.patterns.put(pattern.clone(), compiled);
-      }
-      cache.lastPattern = pattern;
-      cache.last = compiled;
-    }
+    Compiled compiled = cache.get(pattern);
     if (compiled.simple != null) {
       int decided = compiled.simple.find(value);
       if (decided != SimplePattern.UNDECIDED) {

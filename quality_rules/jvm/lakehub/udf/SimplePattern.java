@@ -38,6 +38,15 @@ final class SimplePattern {
   private final boolean anchoredStart;
   private final boolean anchoredEnd;
 
+  /**
+   * For a pattern anchored at both ends whose every step repeats a fixed number of times (codes such as
+   * {@code ^R[0-9]{10}$}): the allowed characters at each position of a match, so a value is checked in one
+   * pass over its bytes. Null for every other pattern.
+   */
+  private final long[] fixedLow;
+
+  private final long[] fixedHigh;
+
   private SimplePattern(
       long[] low, long[] high, int[] min, int[] max, boolean anchoredStart, boolean anchoredEnd) {
     this.low = low;
@@ -46,6 +55,26 @@ final class SimplePattern {
     this.max = max;
     this.anchoredStart = anchoredStart;
     this.anchoredEnd = anchoredEnd;
+    int length = 0;
+    boolean fixed = anchoredStart && anchoredEnd;
+    for (int step = 0; step < min.length && fixed; step++) {
+      fixed = min[step] == max[step] && min[step] <= MAX_VALUE_LENGTH - length;
+      length += fixed ? min[step] : 0;
+    }
+    if (fixed) {
+      fixedLow = new long[length];
+      fixedHigh = new long[length];
+      int position = 0;
+      for (int step = 0; step < min.length; step++) {
+        for (int repeat = 0; repeat < min[step]; repeat++, position++) {
+          fixedLow[position] = low[step];
+          fixedHigh[position] = high[step];
+        }
+      }
+    } else {
+      fixedLow = null;
+      fixedHigh = null;
+    }
   }
 
   /** The pattern as steps, or null when it is not of the simple shape. */
@@ -59,6 +88,9 @@ final class SimplePattern {
 
   /** {@link #MATCH} when java.util.regex's find() would succeed, {@link #NO_MATCH}, or {@link #UNDECIDED}. */
   int find(UTF8String value) {
+    if (fixedLow != null) {
+      return findFixed(value);
+    }
     int length = value.numBytes();
     if (length > MAX_VALUE_LENGTH) {
       return UNDECIDED;
@@ -99,6 +131,30 @@ final class SimplePattern {
       return (reach >>> length & 1L) != 0 ? MATCH : NO_MATCH;
     }
     return reach != 0 ? MATCH : NO_MATCH;
+  }
+
+  /**
+   * {@link #find} for a fixed-length pattern: a value of that many ASCII characters matches when each is
+   * allowed at its position; an ASCII value of another length cannot match, unless it ends in a line
+   * terminator (Java's {@code $} matches before one), which is left to java.util.regex like non-ASCII values.
+   */
+  private int findFixed(UTF8String value) {
+    int length = value.numBytes();
+    int bytes = 0;
+    if (length != fixedLow.length) {
+      for (int i = 0; i < length; i++) {
+        bytes |= value.getByte(i);
+      }
+      byte last = length == 0 ? 0 : value.getByte(length - 1);
+      return bytes < 0 || last == '\n' || last == '\r' ? UNDECIDED : NO_MATCH;
+    }
+    boolean allowed = true;
+    for (int i = 0; i < length; i++) {
+      byte c = value.getByte(i);
+      bytes |= c;
+      allowed &= allowed(fixedLow[i], fixedHigh[i], c);
+    }
+    return bytes < 0 ? UNDECIDED : allowed ? MATCH : NO_MATCH;
   }
 
   private static boolean allowed(long lowSet, long highSet, byte c) {

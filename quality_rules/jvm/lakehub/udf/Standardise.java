@@ -212,7 +212,7 @@ public final class Standardise {
     // Month and day have at most two digits each, so year * 10000 + month * 100 + day is unambiguous.
     if (year < EARLIEST_YEAR
         || year > LATEST_YEAR
-        || !CnResidentIdFacts.realDate(year * 10000 + month * 100 + dayOfMonth)) {
+        || !CnResidentIdFacts.realDate(year, month, dayOfMonth)) {
       return false;
     }
     out.epochDay = CnResidentIdFacts.epochDay(year, month, dayOfMonth);
