@@ -95,16 +95,8 @@ final class SimplePattern {
     if (length > MAX_VALUE_LENGTH) {
       return UNDECIDED;
     }
-    for (int i = 0; i < length; i++) {
-      if (value.getByte(i) < 0) {
-        return UNDECIDED; // a byte of a multi-byte character
-      }
-    }
-    if (anchoredEnd && length > 0) {
-      byte last = value.getByte(length - 1);
-      if (last == '\n' || last == '\r') {
-        return UNDECIDED;
-      }
+    if (!value.isFullAscii() || (anchoredEnd && endsInLineTerminator(value))) {
+      return UNDECIDED;
     }
     long reach = anchoredStart ? 1L : (-1L >>> (63 - length)); // positions 0..length
     for (int step = 0; step < min.length && reach != 0; step++) {
@@ -140,14 +132,10 @@ final class SimplePattern {
    */
   private int findFixed(UTF8String value) {
     int length = value.numBytes();
-    int bytes = 0;
     if (length != fixedLow.length) {
-      for (int i = 0; i < length; i++) {
-        bytes |= value.getByte(i);
-      }
-      byte last = length == 0 ? 0 : value.getByte(length - 1);
-      return bytes < 0 || last == '\n' || last == '\r' ? UNDECIDED : NO_MATCH;
+      return !value.isFullAscii() || endsInLineTerminator(value) ? UNDECIDED : NO_MATCH;
     }
+    int bytes = 0;
     boolean allowed = true;
     for (int i = 0; i < length; i++) {
       byte c = value.getByte(i);
@@ -155,6 +143,13 @@ final class SimplePattern {
       allowed &= allowed(fixedLow[i], fixedHigh[i], c);
     }
     return bytes < 0 ? UNDECIDED : allowed ? MATCH : NO_MATCH;
+  }
+
+  /** Whether the value ends in \n or \r, before which Java's {@code $} also matches. */
+  private static boolean endsInLineTerminator(UTF8String value) {
+    int length = value.numBytes();
+    byte last = length == 0 ? 0 : value.getByte(length - 1);
+    return last == '\n' || last == '\r';
   }
 
   private static boolean allowed(long lowSet, long highSet, byte c) {

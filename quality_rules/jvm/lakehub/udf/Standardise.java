@@ -209,7 +209,6 @@ public final class Standardise {
   }
 
   private static boolean day(Parsed out, int year, int month, int dayOfMonth) {
-    // Month and day have at most two digits each, so year * 10000 + month * 100 + day is unambiguous.
     if (year < EARLIEST_YEAR
         || year > LATEST_YEAR
         || !CnResidentIdFacts.realDate(year, month, dayOfMonth)) {
