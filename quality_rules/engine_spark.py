@@ -21,6 +21,7 @@ from pyspark.errors import ParseException
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
+from lakehub.quality_rules import engine_columnar
 from lakehub.quality_rules.column_rules import column
 from lakehub.quality_rules.compiled import (
     Check,
@@ -315,7 +316,7 @@ def counted_result(
 
 
 def _result(
-    item: CompiledRule, index: int, row: Row, facts: TableFacts, samples: tuple[str, ...]
+    item: CompiledRule, index: int, row: Mapping[str, Any] | Row, facts: TableFacts, samples: tuple[str, ...]
 ) -> RuleResult:
     spec = item.rule
     if isinstance(item.check, TableCheck):
@@ -333,23 +334,14 @@ def _result(
     return counted_result(spec, int(row[f"_ne{index}"]), int(row[f"_nu{index}"]), samples)
 
 
-def validate(
+def _row_pass(
     frame: DataFrame,
-    suite: Suite,
-    *,
-    as_of: dt.date | None = None,
-    sensitivity: Mapping[str, Sensitivity] | None = None,
-    samples: bool = True,
-) -> SuiteResult:
-    """Validate a frame against a suite: one pass computing every rule (see the module docstring).
-
-    Sample values are masked for columns named in `sensitivity`, in the suite's `sensitive`, or implied by
-    any rule of the suite (a resident-ID rule's column is masked in every rule's samples).
-    """
-    check_columns(frame.columns, suite)
-    compiled = compile_suite(suite, as_of=as_of)
-    masks = sample_masks(suite, compiled, sensitivity)
-    sets = _group_sets(compiled)
+    compiled: Sequence[CompiledRule],
+    masks: Mapping[str, Sensitivity],
+    sets: Sequence[tuple[str, ...]],
+    samples: bool,
+) -> tuple[Row, dict[int, list[str]]]:
+    """The row engine's pass: the metrics row and, per rule index, the texts of its first failing rows."""
     # Duplicated keys are cached: built once, broadcast into the main pass.
     duplicates = [keys.cache() for keys in _duplicate_keys(frame, sets)] if sets else []
     try:
@@ -372,6 +364,48 @@ def validate(
     finally:
         for keys in duplicates:
             keys.unpersist()
+    return metrics, found
+
+
+def validate(
+    frame: DataFrame,
+    suite: Suite,
+    *,
+    as_of: dt.date | None = None,
+    sensitivity: Mapping[str, Sensitivity] | None = None,
+    samples: bool = True,
+    columnar: bool = True,
+) -> SuiteResult:
+    """Validate a frame against a suite: one pass computing every rule (see the module docstring).
+
+    A plain Parquet/Delta scan whose rules all have columnar kernels is read batch by batch in the JVM
+    (engine_columnar; same counts and samples); `columnar=False` always runs the row pass.
+
+    Sample values are masked for columns named in `sensitivity`, in the suite's `sensitive`, or implied by
+    any rule of the suite (a resident-ID rule's column is masked in every rule's samples).
+    """
+    check_columns(frame.columns, suite)
+    compiled = compile_suite(suite, as_of=as_of)
+    masks = sample_masks(suite, compiled, sensitivity)
+    sets = _group_sets(compiled)
+    read = (
+        engine_columnar.tally(
+            frame,
+            compiled,
+            masks,
+            as_of=as_of,
+            samples=samples,
+            sample_rows=SAMPLE_ROWS,
+            duplicates=lambda column_sets: _duplicate_keys(frame, column_sets),
+        )
+        if columnar
+        else None
+    )
+    metrics: Mapping[str, Any] | Row
+    if read is not None:
+        metrics, found = read
+    else:
+        metrics, found = _row_pass(frame, compiled, masks, sets, samples)
     values = {i: tuple(sorted(set(texts))[:SAMPLE_SIZE]) for i, texts in found.items()}
     facts = TableFacts(
         row_count=int(metrics["_rows"]),
