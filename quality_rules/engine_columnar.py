@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from py4j.protocol import Py4JJavaError
+from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
@@ -355,7 +357,13 @@ def tally(
         {"rules": [k for _, k in kernels], "tables": list(plan.table_positions)}, ensure_ascii=False
     )
     jvm: Any = frame.sparkSession._jvm  # classic Spark: ColumnarChecks reads the scan's batches in the JVM
-    raw = jvm.lakehub.udf.ColumnarChecks.run(frame.select(*map(column, selected))._jdf, program, sample_rows)
+    try:
+        raw = jvm.lakehub.udf.ColumnarChecks.run(
+            frame.select(*map(column, selected))._jdf, program, sample_rows
+        )
+    except (CapturedException, Py4JJavaError) as err:  # a kernel fault must not cost the validation
+        log.warning("columnar pass failed (%s); running the row pass instead", type(err).__name__)
+        return None
     if raw is None:
         return None
     result = json.loads(raw)

@@ -339,3 +339,25 @@ def test_uniqueness_over_too_many_repeated_values_runs_the_row_pass(
         assert _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF)) == expected
     assert "the row pass checks uniqueness" in caplog.text
     assert "columnar pass over" not in caplog.text
+
+
+def test_a_failing_columnar_pass_gives_way_to_the_row_pass_with_a_warning(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from lakehub.quality_rules import engine_columnar, engine_spark
+
+    suite = _suite(
+        "suite: s\ndataset: base.s\nrules:\n  - {expectation: expect_column_values_to_be_valid_cn_uscc, column: uscc}\n"
+    )
+    frame = _parquet(spark, tmp_path, True, count=200, seed=8)
+    expected = _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF, columnar=False))
+    real = engine_columnar._value_kernel
+
+    def broken(program: Any, kind: str, name: str, **extra: Any) -> dict[str, Any]:
+        return real(program, "no_such_kernel", name, **extra)  # the JVM refuses the program
+
+    monkeypatch.setattr(engine_columnar, "_value_kernel", broken)
+    with caplog.at_level("WARNING", logger="lakehub.quality_rules.engine_columnar"):
+        assert _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF)) == expected
+    assert "columnar pass failed (IllegalArgumentException)" in caplog.text
+    assert "360404" not in caplog.text, "no value reaches the log"
