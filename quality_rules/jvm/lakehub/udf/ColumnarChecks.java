@@ -173,7 +173,14 @@ public final class ColumnarChecks {
   static final int UNIQUE = 12;
   static final int COMPOUND_UNIQUE = 13;
 
-  /** One rule as sent by Python (see the class comment). */
+  /**
+   * One rule as sent by Python. Shared fields by kind: `low`/`high` (+ `strict_*`) bound BETWEEN, and
+   * `strict_low` makes GREATER strict (A > B rather than A >= B); `bounds` is BBOX's west, south, east,
+   * north; `numbers` holds RESIDENT_ID's earliest and latest birth day (epoch days) or ADMIN_CODE's allowed
+   * lengths; `texts` holds ADMIN_CODE's prefixes, IN_SET's values or ID_GENDER's male labels; `others`
+   * ADMIN_CODE's value_set (null: none) or ID_GENDER's female labels; `keys` the repeated values of UNIQUE
+   * (lists for COMPOUND_UNIQUE); `ignore` indexes IGNORE.
+   */
   static final class Rule implements Serializable {
     final int kind;
     final int ignore;
