@@ -155,7 +155,7 @@ def _kernel(program: _Program, item: CompiledRule) -> Kernel | None:
     elif name == "expect_column_values_to_be_unique":
         if not (program.is_string(column) or isinstance(program.types.get(column), INTEGRAL)):
             return None
-        kernel = _value_kernel(program, "unique", column, keys=None)  # keys: see _fill_duplicates
+        kernel = _value_kernel(program, "unique", column, keys=None)  # keys: filled in by `tally`
     elif name == "expect_column_values_to_not_be_null":
         kernel = {"kind": "not_null", "cols": [program.col(column)], "samples": []}
     elif name == "expect_column_values_to_be_between":
@@ -255,15 +255,14 @@ def _table_values(
 
 @dataclass(frozen=True, slots=True)
 class ColumnarPlan:
-    """A suite as kernels: the columns read (in the frame's order), the program, and where results go."""
+    """A suite as kernels: the columns read (in the frame's order) and where the results go."""
 
     selected: tuple[str, ...]
     table_positions: tuple[int, ...]
     kernels: tuple[tuple[int, Kernel], ...]
     """(rule index, kernel) per row rule."""
     tables: tuple[tuple[int, tuple[int, ...]], ...]
-    """(rule index, positions in `table_columns`) per table rule."""
-    table_columns: tuple[str, ...]
+    """(rule index, positions in `table_positions`) per table rule."""
     reference: Callable[[], dt.date]
 
 
@@ -307,7 +306,6 @@ def plan_pass(
     if not program.columns:
         return None
     table_columns = sorted({c for _, cols in tables for c in cols})
-    names = list(program.columns)
     selected, positions = program.finish([k for _, k in kernels], table_columns)
     jvm: Any = frame.sparkSession._jvm  # classic Spark: the plan check reads the JVM's physical plan
     if not jvm.lakehub.udf.ColumnarChecks.scanOf(frame.select(*map(column, selected))._jdf):
@@ -318,7 +316,6 @@ def plan_pass(
         table_positions=tuple(positions),
         kernels=tuple(kernels),
         tables=tuple((i, tuple(table_columns.index(c) for c in cols)) for i, cols in tables),
-        table_columns=tuple(names[c] for c in table_columns),
         reference=reference,
     )
 
@@ -331,26 +328,26 @@ def tally(
     as_of: dt.date | None,
     samples: bool,
     sample_rows: int,
-    duplicates: Callable[[Sequence[tuple[str, ...]]], list[DataFrame]],
+    repeated: Callable[[Sequence[tuple[str, ...]], int], list[list[tuple[Any, ...]]] | None],
 ) -> tuple[dict[str, Any], dict[int, list[str]]] | None:
     """The one pass's metrics (`_rows`, `_ne<i>`, `_nu<i>`, `_t<i>_<j>`) and sample texts per rule index, read
-    from the column batches; None when `plan_pass` finds no columnar pass."""
+    from the column batches; None when `plan_pass` finds no columnar pass. `repeated(sets, limit)` gives each
+    column set's repeated values (None when a set has more than `limit`), for the uniqueness rules."""
     plan = plan_pass(frame, compiled, as_of=as_of, samples=samples)
     if plan is None:
         return None
     selected, kernels = plan.selected, plan.kernels
     unique = [k for _, k in kernels if k["kind"] in ("unique", "compound_unique")]
-    if unique:  # the grouped pass: value combinations occurring more than once, per column set
+    if unique:  # the grouped pass: value combinations occurring more than once, per column set (one job)
         sets = list(dict.fromkeys(tuple(selected[c] for c in k["cols"]) for k in unique))
-        found_keys: dict[tuple[str, ...], list[Any]] = {}
-        for names, repeated in zip(sets, duplicates(sets), strict=True):
-            rows = repeated.limit(MAX_DUPLICATE_KEYS + 1).collect()
-            if len(rows) > MAX_DUPLICATE_KEYS:
-                log.info(
-                    "%s repeat over %d values: the row pass checks uniqueness", names, MAX_DUPLICATE_KEYS
-                )
-                return None
-            found_keys[names] = [list(row) if len(names) > 1 else row[0] for row in rows]
+        keys = repeated(sets, MAX_DUPLICATE_KEYS)
+        if keys is None:
+            log.info("a key repeats over %d values: the row pass checks uniqueness", MAX_DUPLICATE_KEYS)
+            return None
+        found_keys = {
+            names: [list(key) if len(names) > 1 else key[0] for key in found]
+            for names, found in zip(sets, keys, strict=True)
+        }
         for kernel in unique:
             kernel["keys"] = found_keys[tuple(selected[c] for c in kernel["cols"])]
     program = json.dumps(

@@ -100,12 +100,12 @@ def _group_sets(compiled: Sequence[CompiledRule]) -> list[tuple[str, ...]]:
     return sets
 
 
-def _duplicate_keys(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> list[DataFrame]:
-    """Per column set, the value combinations occurring more than once, from one grouped aggregation."""
+def _repeated(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> tuple[DataFrame, list[Column | None]]:
+    """One grouped aggregation over every column set: the value combinations occurring more than once, and
+    per set the condition picking its rows (None: every row, when there is one set)."""
     count = F.count(F.lit(1)).alias("_n")
     if len(sets) == 1:
-        keys = [column(c) for c in sets[0]]
-        return [frame.groupBy(*keys).agg(count).where(F.col("_n") > 1).select(*keys)]
+        return frame.groupBy(*[column(c) for c in sets[0]]).agg(count).where(F.col("_n") > 1), [None]
     every = list(dict.fromkeys(c for s in sets for c in s))
     counted = (
         frame.groupingSets([[column(c) for c in s] for s in sets], *[column(c) for c in every])
@@ -113,11 +113,44 @@ def _duplicate_keys(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> list[D
         .where(F.col("_n") > 1)
     )
     width = len(every)
-    frames = []
+    picks: list[Column | None] = []
     for columns in sets:
         gid = sum(1 << (width - 1 - j) for j, name in enumerate(every) if name not in columns)
-        frames.append(counted.where(F.col("_gid") == gid).select(*[column(c) for c in columns]))
-    return frames
+        picks.append(F.col("_gid") == gid)
+    return counted, picks
+
+
+def _duplicate_keys(frame: DataFrame, sets: Sequence[tuple[str, ...]]) -> list[DataFrame]:
+    """Per column set, the value combinations occurring more than once, from one grouped aggregation."""
+    counted, picks = _repeated(frame, sets)
+    return [
+        (counted if pick is None else counted.where(pick)).select(*[column(c) for c in columns])
+        for columns, pick in zip(sets, picks, strict=True)
+    ]
+
+
+def repeated_keys(
+    frame: DataFrame, sets: Sequence[tuple[str, ...]], limit: int
+) -> list[list[tuple[Any, ...]]] | None:
+    """Per column set, its repeated value combinations, collected in one job; None when a set has more than
+    `limit` (then more than len(sets) * limit rows in all is already proof enough)."""
+    counted, picks = _repeated(frame, sets)
+    every = list(dict.fromkeys(c for s in sets for c in s))
+    marks = [F.lit(True) if pick is None else pick for pick in picks]
+    rows = (
+        counted.select(*[column(c) for c in every], *[m.alias(f"_in{k}") for k, m in enumerate(marks)])
+        .limit(len(sets) * limit + 1)
+        .collect()
+    )
+    if len(rows) > len(sets) * limit:
+        return None
+    found = []
+    for k, columns in enumerate(sets):
+        mine = [tuple(row[every.index(c)] for c in columns) for row in rows if row[f"_in{k}"]]
+        if len(mine) > limit:
+            return None
+        found.append(mine)
+    return found
 
 
 def _with_duplicate_flags(
@@ -396,7 +429,7 @@ def validate(
             as_of=as_of,
             samples=samples,
             sample_rows=SAMPLE_ROWS,
-            duplicates=lambda column_sets: _duplicate_keys(frame, column_sets),
+            repeated=lambda column_sets, limit: repeated_keys(frame, column_sets, limit),
         )
         if columnar
         else None

@@ -192,6 +192,10 @@ def _suite(text: str, origin: str = "tests/test_quality_columnar.py") -> Suite:
     return parse_suite(text.replace("{expectation:", "{dimension: 准确性, expectation:"), origin)
 
 
+def _one_rule(rule: str) -> Suite:
+    return _suite(f"suite: s\ndataset: base.s\nrules:\n  - {rule}\n")
+
+
 def _verdicts(result: SuiteResult) -> list[tuple[Any, ...]]:
     return [
         (r.rule_id, r.success, r.element_count, r.unexpected_count, r.sample_unexpected, r.observed_value)
@@ -309,7 +313,7 @@ def test_row_pass_runs_where_the_columnar_pass_cannot_be_exact(
 ) -> None:
     from lakehub.quality_rules import engine_spark
 
-    suite = _suite(f"suite: s\ndataset: base.s\nrules:\n  - {rule}\n")
+    suite = _one_rule(rule)
     frame = _parquet(spark, tmp_path, True, count=200, seed=3)
     if case == "cached":
         frame = frame.cache()
@@ -328,9 +332,7 @@ def test_uniqueness_over_too_many_repeated_values_runs_the_row_pass(
 ) -> None:
     from lakehub.quality_rules import engine_columnar, engine_spark
 
-    suite = _suite(
-        "suite: s\ndataset: base.s\nrules:\n  - {expectation: expect_column_values_to_be_unique, column: rid}\n"
-    )
+    suite = _one_rule("{expectation: expect_column_values_to_be_unique, column: rid}")
     frame = _parquet(spark, tmp_path, True, count=300, seed=4)
     expected = _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF, columnar=False))
     assert expected[0][3] > 2, "the data repeats more than two resident IDs"
@@ -346,9 +348,7 @@ def test_a_failing_columnar_pass_gives_way_to_the_row_pass_with_a_warning(
 ) -> None:
     from lakehub.quality_rules import engine_columnar, engine_spark
 
-    suite = _suite(
-        "suite: s\ndataset: base.s\nrules:\n  - {expectation: expect_column_values_to_be_valid_cn_uscc, column: uscc}\n"
-    )
+    suite = _one_rule("{expectation: expect_column_values_to_be_valid_cn_uscc, column: uscc}")
     frame = _parquet(spark, tmp_path, True, count=200, seed=8)
     expected = _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF, columnar=False))
     real = engine_columnar._value_kernel

@@ -535,7 +535,7 @@ public final class ColumnarChecks {
       }
     }
 
-    /** A kernel's results over one batch's column (0 for nulls). */
+    /** A kernel's results over one batch's column (nulls: MALFORMED for FACTS, else 0). */
     private long[] codes(String key, ColumnVector v, int rows, StringKernel kernel) {
       long[] out = perBatch.get(key);
       if (out == null) {
@@ -738,10 +738,8 @@ public final class ColumnarChecks {
   static boolean pairElement(int ignore, boolean aPresent, boolean bPresent) {
     switch (ignore) {
       case 1:
-      case 4:
         return aPresent || bPresent;
       case 2:
-      case 5:
         return aPresent && bPresent;
       default:
         return true;
