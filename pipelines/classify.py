@@ -389,17 +389,35 @@ def tally(batch: Batch, spec: SourceSpec, rules: LandingRules | None = None) -> 
     return Tally(by_disposition, by_reason, outcome)
 
 
-def checkpoint(frame: DataFrame) -> DataFrame:
+KEPT_ROWS_PER_STAGED_BYTE = 4
+"""Upper bound of the heap a kept row takes per byte of its staged line, as Java objects (1M population
+rows: 155 MB staged, 437 MB kept)."""
+
+
+def checkpoint(frame: DataFrame, *, as_objects: bool = False) -> DataFrame:
     """`frame`, computed by the first job that reads it and kept (memory, then local disk) for the next ones.
 
-    A local checkpoint rather than `persist`: Spark keeps the computed rows as they are instead of encoding
+    A local checkpoint rather than `persist`: Spark keeps the computed rows as rows instead of encoding
     them into cached column batches, and the first reader computes them in its own tasks (under adaptive
     execution a persisted frame is first built by a job of its own). 1M population rows: 3.7 s instead of
-    5.0 s to standardise, keep and find the duplicate keys; later reads cost the same. The price is cut
-    lineage: losing an executor fails the landing instead of recomputing (a rerun converges). `release`
-    frees it.
+    5.0 s to standardise, keep and find the duplicate keys. The price is cut lineage: losing an executor
+    fails the landing instead of recomputing (a rerun converges). `release` frees it.
+
+    `as_objects` keeps the rows as Java objects (PySpark's `MEMORY_AND_DISK` is *serialized*: every row is
+    written and, on each of the landing's three later reads, read back through Java serialization). On the
+    1M population rows that saved 0.5-1 s of the first job and 0.4 s per later read (two cores), for 3x the
+    memory (437 MB instead of 127 MB); what does not fit still goes to disk, serialized.
     """
-    return frame.localCheckpoint(eager=False, storageLevel=StorageLevel.MEMORY_AND_DISK)
+    level = StorageLevel.MEMORY_AND_DISK_DESER if as_objects else StorageLevel.MEMORY_AND_DISK
+    return frame.localCheckpoint(eager=False, storageLevel=level)
+
+
+def rows_fit_as_objects(spark: SparkSession, staged_bytes: int) -> bool:
+    """Whether a delivery's kept rows, as Java objects, take at most half of Spark's unified memory."""
+    heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())  # type: ignore[union-attr]
+    fraction = float(spark.conf.get("spark.memory.fraction", "0.6") or 0.6)
+    unified = (heap - 300 * 2**20) * fraction  # Spark reserves 300 MB, then shares the rest by fraction
+    return staged_bytes * KEPT_ROWS_PER_STAGED_BYTE <= unified / 2
 
 
 def release(frame: DataFrame) -> None:
@@ -449,8 +467,12 @@ def prepare_batch(
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
+    as_objects = rows_fit_as_objects(spark, staged.staging_path.stat().st_size)
+
     def standardised(frame: DataFrame) -> DataFrame:
-        return checkpoint(standardise_rows(parse_lines(frame, staged, spec), spec, rules))
+        return checkpoint(
+            standardise_rows(parse_lines(frame, staged, spec), spec, rules), as_objects=as_objects
+        )
 
     def full() -> Batch:
         rows = standardised(lines)

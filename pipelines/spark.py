@@ -44,6 +44,11 @@ BASE_CONF: dict[str, str] = {
     "spark.databricks.delta.snapshotPartitions": "1",
     "spark.databricks.delta.stats.collect": "true",
     "spark.sql.adaptive.enabled": "true",
+    # Aggregations put a small first-level hash map in front of the general one; lakehub's big ones group by
+    # keys that are almost all distinct (a landing's business keys, uniqueness rules), where the small map
+    # only adds a failed lookup per row. Without it the landing's standardise-and-tally jobs on 1M
+    # population rows took 6.8 s instead of 7.7 s (seven paired runs in one JVM, every pair faster).
+    "spark.sql.codegen.aggregate.map.twolevel.enabled": "false",
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",

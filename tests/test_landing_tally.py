@@ -118,9 +118,24 @@ def _truth(spark: Any, staged: Any) -> tuple[Any, dict[int, list[str]]]:
     return _plain_tally(classified, rules), failing
 
 
+@pytest.mark.parametrize("as_objects", [True, False], ids=["rows-kept-as-objects", "rows-kept-serialized"])
 def test_one_pass_landing_counts_exactly_what_a_full_per_row_classification_counts(
-    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+    spark: Any,
+    lakehub_config: LakehubConfig,
+    catalog_store: CatalogStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    as_objects: bool,
 ) -> None:
+    import lakehub.pipelines.classify as classify_module
+
+    asked: list[int] = []
+
+    def fits(_spark: Any, staged_bytes: int) -> bool:
+        asked.append(staged_bytes)
+        return as_objects
+
+    monkeypatch.setattr(classify_module, "rows_fit_as_objects", fits)
     path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
     text = path.read_bytes().decode("gbk").splitlines()
     text.insert(5, "360404,只有三列,男")  # row 5: malformed, rejected
@@ -129,6 +144,7 @@ def test_one_pass_landing_counts_exactly_what_a_full_per_row_classification_coun
 
     result = land_file(lakehub_config, catalog_store, POPULATION, path, spark_factory=lambda: spark)
 
+    assert len(asked) == 1 and asked[0] > 0, "the landing decides once, from the staged file's size"
     assert truth.by_reason["DUPLICATE_KEY:id_number"] == 2, "the fixture must exercise duplicates"
     assert truth.by_disposition == {"landed": 3, "quarantined": 5, "rejected": 1}
     assert result.reasons == truth.by_reason
@@ -182,3 +198,24 @@ def test_forced_reingest_of_a_file_with_duplicates_and_failures_commits_nothing_
     assert [
         current_version(spark, lakehub_config.table_path(t, "population")) for t in ("base", "quarantine")
     ] == versions
+
+
+def test_kept_rows_are_java_objects_only_while_half_of_sparks_unified_memory_holds_them(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from lakehub.pipelines.classify import KEPT_ROWS_PER_STAGED_BYTE, checkpoint, rows_fit_as_objects
+
+    heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())
+    half = (heap - 300 * 2**20) * 0.6 / 2
+    limit = int(half // KEPT_ROWS_PER_STAGED_BYTE)
+    assert rows_fit_as_objects(spark, 2**20)
+    assert rows_fit_as_objects(spark, limit)
+    assert not rows_fit_as_objects(spark, limit + 1)
+    assert not rows_fit_as_objects(spark, heap)
+
+    frame = spark.range(5).withColumn("text", F.concat(F.lit("行"), F.col("id").cast("string")))
+    for as_objects in (True, False):
+        kept = checkpoint(frame, as_objects=as_objects)
+        level = kept._jdf.queryExecution().logical().rdd().getStorageLevel()
+        assert (level.useMemory(), level.useDisk(), level.deserialized()) == (True, True, as_objects)
+        assert sorted(tuple(r) for r in kept.collect()) == [(i, f"行{i}") for i in range(5)]
