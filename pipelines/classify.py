@@ -414,11 +414,14 @@ def checkpoint(frame: DataFrame, *, as_objects: bool = False) -> DataFrame:
 
 
 def rows_fit_as_objects(spark: SparkSession, staged_bytes: int) -> bool:
-    """Whether a delivery's kept rows, as Java objects, take at most half of Spark's unified memory."""
+    """Whether a delivery's kept rows, as Java objects, take at most a quarter of Spark's unified memory.
+
+    A quarter: `lakehub run` lands two sources side by side, and their writes need execution memory too.
+    """
     heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())  # type: ignore[union-attr]
     fraction = float(spark.conf.get("spark.memory.fraction", "0.6") or 0.6)
     unified = (heap - 300 * 2**20) * fraction  # Spark reserves 300 MB, then shares the rest by fraction
-    return staged_bytes * KEPT_ROWS_PER_STAGED_BYTE <= unified / 2
+    return staged_bytes * KEPT_ROWS_PER_STAGED_BYTE <= unified / 4
 
 
 def release(frame: DataFrame) -> None:

@@ -200,14 +200,16 @@ def test_forced_reingest_of_a_file_with_duplicates_and_failures_commits_nothing_
     ] == versions
 
 
-def test_kept_rows_are_java_objects_only_while_half_of_sparks_unified_memory_holds_them(spark: Any) -> None:
+def test_kept_rows_are_java_objects_only_while_a_quarter_of_sparks_unified_memory_holds_them(
+    spark: Any,
+) -> None:
     from pyspark.sql import functions as F
 
     from lakehub.pipelines.classify import KEPT_ROWS_PER_STAGED_BYTE, checkpoint, rows_fit_as_objects
 
     heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())
-    half = (heap - 300 * 2**20) * 0.6 / 2
-    limit = int(half // KEPT_ROWS_PER_STAGED_BYTE)
+    quarter = (heap - 300 * 2**20) * 0.6 / 4
+    limit = int(quarter // KEPT_ROWS_PER_STAGED_BYTE)
     assert rows_fit_as_objects(spark, 2**20)
     assert rows_fit_as_objects(spark, limit)
     assert not rows_fit_as_objects(spark, limit + 1)
