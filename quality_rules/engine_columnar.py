@@ -5,8 +5,9 @@ string of a dictionary-encoded page out of its dictionary, before any check runs
 plain file scan and every rule of the suite is one of the kernels below, the JVM reads the batches in
 place instead (national-code checks once per dictionary entry) and returns the same counts, table
 aggregates and sample texts; `engine_spark.validate` then builds the same results from them. Anything
-else — a cached or computed frame, uniqueness rules, a row_condition other than `column OP number`, a
-column of another type — returns None and the row engine runs. The tests run every kernel through both
+else — a cached or computed frame, a rule without a kernel, a row_condition other than `column OP number`
+or `column = 'text'`, a column of another type, uniqueness over more than MAX_DUPLICATE_KEYS repeated
+values — returns None and the row engine runs. The tests run every kernel through both
 engines on the same files.
 """
 
@@ -258,6 +259,8 @@ class ColumnarPlan:
     """A suite as kernels: the columns read (in the frame's order) and where the results go."""
 
     selected: tuple[str, ...]
+    scan: DataFrame
+    """The frame's selection of `selected`, whose physical plan was checked (the pass reads this one)."""
     table_positions: tuple[int, ...]
     kernels: tuple[tuple[int, Kernel], ...]
     """(rule index, kernel) per row rule."""
@@ -307,12 +310,14 @@ def plan_pass(
         return None
     table_columns = sorted({c for _, cols in tables for c in cols})
     selected, positions = program.finish([k for _, k in kernels], table_columns)
+    scan = frame.select(*map(column, selected))
     jvm: Any = frame.sparkSession._jvm  # classic Spark: the plan check reads the JVM's physical plan
-    if not jvm.lakehub.udf.ColumnarChecks.scanOf(frame.select(*map(column, selected))._jdf):
+    if not jvm.lakehub.udf.ColumnarChecks.scanOf(scan._jdf):
         log.debug("row pass: the frame is not a plain file scan")
         return None
     return ColumnarPlan(
         selected=tuple(selected),
+        scan=scan,
         table_positions=tuple(positions),
         kernels=tuple(kernels),
         tables=tuple((i, tuple(table_columns.index(c) for c in cols)) for i, cols in tables),
@@ -355,9 +360,7 @@ def tally(
     )
     jvm: Any = frame.sparkSession._jvm  # classic Spark: ColumnarChecks reads the scan's batches in the JVM
     try:
-        raw = jvm.lakehub.udf.ColumnarChecks.run(
-            frame.select(*map(column, selected))._jdf, program, sample_rows
-        )
+        raw = jvm.lakehub.udf.ColumnarChecks.run(plan.scan._jdf, program, sample_rows)
     except (CapturedException, Py4JJavaError) as err:  # a kernel fault must not cost the validation
         log.warning("columnar pass failed (%s); running the row pass instead", type(err).__name__)
         return None
