@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
-from lakehub.pipelines.standardise import error_column, standardise_columns
+from lakehub.pipelines.standardise import CSV_SPLIT_FUNCTION, error_column, standardise_columns
 from lakehub.quality_rules import Suite, SuiteResult
 from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
 from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
@@ -132,6 +132,11 @@ def parse_lines(lines: DataFrame, staged: StagedFile, spec: SourceSpec) -> DataF
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
     if staged.payload == "csv":
         parsed = F.from_csv("_line", schema, {**options, "sep": spec.csv_delimiter, "nullValue": ""})
+        if len(spec.csv_delimiter) == 1 and spec.csv_delimiter.isascii() and spec.csv_delimiter not in '"\\':
+            # Lines without quotes, escapes or a wrong field count are split natively; from_csv reads the rest.
+            names = F.lit(ROW_SEPARATOR.join([*staged.columns, CORRUPT]))
+            fields = F.call_function(CSV_SPLIT_FUNCTION, F.col("_line"), F.lit(spec.csv_delimiter), names)
+            parsed = F.coalesce(fields, parsed)
     else:
         parsed = F.from_json("_line", schema, options)
     return lines.select("_row", *LINE_HASHES, parsed.alias("p")).select("_row", *LINE_HASHES, "p.*")

@@ -35,6 +35,9 @@ MOBILE_FUNCTION = "lakehub_std_mobile"
 """text -> 11-digit mainland mobile (separators and +86 dropped) or null."""
 USCC_FUNCTION = "lakehub_std_uscc"
 """text -> upper-cased unified social credit code of GB 32100's form (charset, digits 3-8) or null."""
+CSV_SPLIT_FUNCTION = "lakehub_csv_split"
+"""(line, separator, field names joined by U+001F) -> the line's fields as from_csv reads a line without
+quotes, escapes or a wrong field count, else null (then from_csv reads it)."""
 NATIVE_KINDS = {
     "date": DATE_FUNCTION,
     "timestamp": TIMESTAMP_FUNCTION,
@@ -57,6 +60,7 @@ def register_standardisation(spark: SparkSession) -> None:
         MOBILE_FUNCTION,
         USCC_FUNCTION,
     )
+    jvm.lakehub.udf.CsvSplit.register(spark._jsparkSession, CSV_SPLIT_FUNCTION)
 
 
 def text_column(name: str) -> str:

@@ -177,6 +177,63 @@ def test_free_text_keeps_chinese_punctuation_while_codes_narrow_everything(spark
     ]
 
 
+def test_free_text_without_wide_forms_is_only_trimmed(spark: Any) -> None:
+    """Text is read from its bytes; only full-width forms (U+FF01-U+FF5E) and U+3000 are narrowed."""
+    name = ColumnSpec(name="name", type="string", title="姓名")
+    values = ["  张伟 ", "李娜Ａ", "王芳\u3000", "ｦﾝ半角", "｟括号｠", "é ñ", "陈 静", "Ａ", "～"]
+    assert _standardise(spark, name, values) == [
+        ("张伟", None),
+        ("李娜A", None),
+        ("王芳", None),
+        ("ｦﾝ半角", None),
+        ("｟括号｠", None),
+        ("é ñ", None),
+        ("陈 静", None),
+        ("A", None),
+        ("～", None),
+    ]
+
+
+@pytest.mark.parametrize("separator", [",", "|", "\t"])
+def test_native_csv_split_reads_lines_exactly_as_from_csv(spark: Any, separator: str) -> None:
+    """Plain lines are split natively; quotes, escapes, CR and wrong field counts are left to from_csv."""
+    import random
+
+    from pyspark.sql import functions as F
+
+    from lakehub.pipelines.standardise import CSV_SPLIT_FUNCTION
+
+    columns = ["a", "b", "c", "_corrupt"]
+    lines = ["1,2,3", ",,", " , x ,", "张三,李四,王五", "1,2", "1,2,3,4", '"1",2,3', '1,"2,3",4', "a\\,b,c"]
+    lines += ["a\r,b,c", "#x,y,z", "a,b,", ",b,c", "１,２,３", "x" * 500 + ",y,z", ",", ",,,", "😀,é,'"]
+    pick = random.Random(7)
+    alphabet = ["a", "张", ",", " ", '"', "\\", "\r", "#", "\t", "１", "'"]
+    lines += ["".join(pick.choice(alphabet) for _ in range(pick.randint(0, 12))) for _ in range(400)]
+    lines += [
+        ",".join("".join(pick.choice("a张 #１'") for _ in range(pick.randint(0, 3))) for _ in range(3))
+        for _ in range(400)
+    ]
+    lines = [line.replace(",", separator) for line in lines]
+    frame = spark.createDataFrame(list(enumerate(lines)), "i int, _line string")
+    schema = ", ".join(f"`{c}` string" for c in columns)
+    options = {
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": "_corrupt",
+        "sep": separator,
+        "nullValue": "",
+    }
+    expected = F.from_csv("_line", schema, options)
+    native = F.call_function(
+        CSV_SPLIT_FUNCTION, F.col("_line"), F.lit(separator), F.lit("\x1f".join(columns))
+    )
+    rows = frame.select(expected.alias("expected"), native.alias("native")).collect()
+    split = [r for r in rows if r.native is not None]
+    assert len(split) > 300 and len(rows) - len(split) > 300  # both ways are exercised
+    assert [r.native for r in split] == [r.expected for r in split]
+    assert all(r.native._corrupt is None for r in split)
+    assert {r.expected._corrupt is None for r in rows} == {True, False}
+
+
 def test_landing_projection_compiles_to_methods_the_jit_handles(spark: Any, tmp_path: Any) -> None:
     """The population source's standardise-and-validate step stays one modest generated method.
 

@@ -1,6 +1,7 @@
 package lakehub.udf;
 
 import java.time.LocalDate;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -31,7 +32,7 @@ public final class Standardise {
    * ideographic space are narrowed, so Chinese punctuation such as ，and （ stays as written.
    */
   public static UTF8String text(UTF8String raw, boolean alnumOnly) {
-    if (raw.isFullAscii()) {
+    if (!hasWideForms(raw)) {
       return raw.trim();
     }
     char[] chars = raw.toString().toCharArray();
@@ -51,6 +52,31 @@ public final class Standardise {
     }
     UTF8String widened = changed ? UTF8String.fromString(new String(chars)) : raw;
     return widened.trim();
+  }
+
+  /**
+   * Whether the text may hold a full-width form (U+FF01..U+FF5E, in UTF-8 EF BC xx or EF BD xx) or the
+   * ideographic space (E3 80 80), read from its bytes: most Chinese text holds neither and is only trimmed,
+   * without decoding it to a Java String and back.
+   */
+  private static boolean hasWideForms(UTF8String raw) {
+    Object base = raw.getBaseObject();
+    long offset = raw.getBaseOffset();
+    int last = raw.numBytes() - 2;
+    for (int i = 0; i < last; i++) {
+      byte b = Platform.getByte(base, offset + i);
+      if (b == (byte) 0xef) {
+        byte next = Platform.getByte(base, offset + i + 1);
+        if (next == (byte) 0xbc || next == (byte) 0xbd) {
+          return true;
+        }
+      } else if (b == (byte) 0xe3
+          && Platform.getByte(base, offset + i + 1) == (byte) 0x80
+          && Platform.getByte(base, offset + i + 2) == (byte) 0x80) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isAsciiAlnum(char c) {
