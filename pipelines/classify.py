@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
-from lakehub.pipelines.standardise import CSV_SPLIT_FUNCTION, error_column, standardise_columns
+from lakehub.pipelines.standardise import CSV_SPLIT_FUNCTION, error_column, instant, standardise_columns
 from lakehub.quality_rules import Suite, SuiteResult
 from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
 from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
@@ -290,7 +290,7 @@ def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name
         F.lit(file_name).alias("_source_file"),
         F.col("_row").alias("_source_row"),
         F.lit(run_id).alias("_run_id"),
-        F.current_timestamp().alias("_landed_at"),
+        instant("_row").alias("_landed_at"),
     )
 
 
@@ -315,7 +315,7 @@ def quarantine_rows(
         F.lit(sha256).alias("_source_sha256"),
         F.col("_row").alias("_source_row"),
         F.lit(run_id).alias("_run_id"),
-        F.current_timestamp().alias("_quarantined_at"),
+        instant("_row").alias("_quarantined_at"),
     )
 
 

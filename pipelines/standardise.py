@@ -10,6 +10,7 @@ sometimes left it interpreted for the rest of the run: the same 1M-row pass took
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ USCC_FUNCTION = "lakehub_std_uscc"
 CSV_SPLIT_FUNCTION = "lakehub_csv_split"
 """(line, separator, field names joined by U+001F) -> the line's fields as from_csv reads a line without
 quotes, escapes or a wrong field count, else null (then from_csv reads it)."""
+INSTANT_FUNCTION = "lakehub_instant"
+"""(text, anchor) -> timestamp: the instant given as decimal microseconds since the epoch (see `instant`)."""
 NATIVE_KINDS = {
     "date": DATE_FUNCTION,
     "timestamp": TIMESTAMP_FUNCTION,
@@ -61,6 +64,23 @@ def register_standardisation(spark: SparkSession) -> None:
         USCC_FUNCTION,
     )
     jvm.lakehub.udf.CsvSplit.register(spark._jsparkSession, CSV_SPLIT_FUNCTION)
+    jvm.lakehub.udf.NativeFunctions.registerInstant(spark._jsparkSession, INSTANT_FUNCTION)
+
+
+def instant(anchor: str, at: dt.datetime | None = None) -> Column:
+    """A timestamp column holding `at` (default: now) for every row, as a native call on a string literal.
+
+    `current_timestamp()` and timestamp literals are written into Spark's generated code as numbers, so a
+    write stage that stamps its rows became a new class on every run (compiled again by Janino, then by the
+    JIT from the interpreter up); a string literal is passed to the code from outside, and the code stays the
+    same from run to run. `anchor` names a BIGINT column of the frame: reading it keeps the optimiser from
+    folding the call back into a literal.
+    """
+    moment = at or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise ValueError("instant() needs a timezone-aware datetime")
+    micros = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    return F.call_function(INSTANT_FUNCTION, F.lit(str(micros)), F.col(anchor))
 
 
 def text_column(name: str) -> str:

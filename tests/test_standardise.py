@@ -234,6 +234,33 @@ def test_native_csv_split_reads_lines_exactly_as_from_csv(spark: Any, separator:
     assert {r.expected._corrupt is None for r in rows} == {True, False}
 
 
+def test_instant_stamps_rows_without_changing_the_generated_code(spark: Any) -> None:
+    """A landing's row stamp is the given instant, and two landings' write stages compile to the same code."""
+    import contextlib
+    import io
+
+    from lakehub.pipelines.standardise import instant
+
+    def stamped(at: dt.datetime) -> tuple[list[Any], str]:
+        frame = spark.range(3).select("id", instant("id", at).alias("_landed_at"))
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            frame.explain(mode="codegen")
+        code = text.getvalue()
+        return [r["_landed_at"] for r in frame.orderBy("id").collect()], code[code.index("Generated code") :]
+
+    first = dt.datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=dt.UTC)
+    later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    values, code = stamped(first)
+    later_values, later_code = stamped(later)
+    # collect() gives naive datetimes in the Python process's local time zone
+    assert {v.astimezone(dt.UTC) for v in values} == {first}
+    assert {v.astimezone(dt.UTC) for v in later_values} == {later}
+    assert code == later_code and "456789" not in code
+    with pytest.raises(ValueError, match="timezone-aware"):
+        instant("id", dt.datetime(2026, 1, 1))
+
+
 def test_landing_projection_compiles_to_methods_the_jit_handles(spark: Any, tmp_path: Any) -> None:
     """The population source's standardise-and-validate step stays one modest generated method.
 

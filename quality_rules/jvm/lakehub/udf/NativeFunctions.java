@@ -88,6 +88,26 @@ public final class NativeFunctions {
     define(spark, uscc, Standardise.class, "uscc", DataTypes.StringType, one, true, true, true);
   }
 
+  /**
+   * Register {@code name(text, anchor)}: the instant given as decimal microseconds since the epoch, as a
+   * TIMESTAMP, for each row ({@code anchor}, any BIGINT column of the row, is ignored: it keeps the optimiser
+   * from folding the call into a timestamp literal). Generated code takes a string literal from the query's
+   * references but writes a timestamp literal ({@code current_timestamp()} becomes one) into the code
+   * itself: every landing's write stages were new classes, compiled by Janino and by the JIT from scratch.
+   */
+  public static void registerInstant(SparkSession spark, String name) {
+    define(
+        spark,
+        name,
+        Standardise.class,
+        "instant",
+        DataTypes.TimestampType,
+        List.of(DataTypes.StringType, DataTypes.LongType),
+        true,
+        false,
+        true);
+  }
+
   private static void define(SparkSession spark, String name, Class<?> owner, DataType result) {
     define(spark, name, owner, "of", result, List.of(DataTypes.StringType), true, false, false);
   }

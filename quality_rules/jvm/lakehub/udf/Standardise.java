@@ -24,6 +24,11 @@ public final class Standardise {
   private static final long MICROS_PER_SECOND = 1_000_000L;
   private static final long SECONDS_PER_DAY = 86_400L;
 
+  /** Decimal microseconds since the epoch; {@code anchor} is ignored (see NativeFunctions#registerInstant). */
+  public static long instant(UTF8String micros, long anchor) {
+    return micros.toLongExact();
+  }
+
   // ---------------------------------------------------------------------------------------------- text
 
   /**
