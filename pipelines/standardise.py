@@ -73,14 +73,16 @@ def instant(anchor: str, at: dt.datetime | None = None) -> Column:
     `current_timestamp()` and timestamp literals are written into Spark's generated code as numbers, so a
     write stage that stamps its rows became a new class on every run (compiled again by Janino, then by the
     JIT from the interpreter up); a string literal is passed to the code from outside, and the code stays the
-    same from run to run. `anchor` names a BIGINT column of the frame: reading it keeps the optimiser from
-    folding the call back into a literal.
+    same from run to run. `anchor` names a number column of the frame (any values, nulls too): reading it
+    keeps the optimiser from folding the call back into a literal.
     """
     moment = at or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         raise ValueError("instant() needs a timezone-aware datetime")
     micros = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-    return F.call_function(INSTANT_FUNCTION, F.lit(str(micros)), F.col(anchor))
+    # Spark nulls a static call whose primitive argument is null: a null anchor must not null the stamp.
+    anchored = F.coalesce(F.col(anchor).cast("bigint"), F.lit(0).cast("bigint"))
+    return F.call_function(INSTANT_FUNCTION, F.lit(str(micros)), anchored)
 
 
 def text_column(name: str) -> str:

@@ -257,6 +257,8 @@ def test_instant_stamps_rows_without_changing_the_generated_code(spark: Any) -> 
     assert {v.astimezone(dt.UTC) for v in values} == {first}
     assert {v.astimezone(dt.UTC) for v in later_values} == {later}
     assert code == later_code and "456789" not in code
+    nulls = spark.range(2).selectExpr("if(id = 0, null, id) AS id").select(instant("id", first).alias("t"))
+    assert {r["t"].astimezone(dt.UTC) for r in nulls.collect()} == {first}  # a null anchor changes nothing
     with pytest.raises(ValueError, match="timezone-aware"):
         instant("id", dt.datetime(2026, 1, 1))
 
