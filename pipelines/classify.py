@@ -132,8 +132,13 @@ def parse_lines(lines: DataFrame, staged: StagedFile, spec: SourceSpec) -> DataF
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
     if staged.payload == "csv":
         parsed = F.from_csv("_line", schema, {**options, "sep": spec.csv_delimiter, "nullValue": ""})
-        if len(spec.csv_delimiter) == 1 and spec.csv_delimiter.isascii() and spec.csv_delimiter not in '"\\':
+        if (
+            len(spec.csv_delimiter) == 1
+            and spec.csv_delimiter.isascii()
+            and spec.csv_delimiter not in '"\\\r\0'
+        ):
             # Lines without quotes, escapes or a wrong field count are split natively; from_csv reads the rest.
+            # (The separators allowed here are the ones lakehub_csv_split accepts.)
             names = F.lit(ROW_SEPARATOR.join([*staged.columns, CORRUPT]))
             fields = F.call_function(CSV_SPLIT_FUNCTION, F.col("_line"), F.lit(spec.csv_delimiter), names)
             parsed = F.coalesce(fields, parsed)

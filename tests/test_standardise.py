@@ -232,6 +232,11 @@ def test_native_csv_split_reads_lines_exactly_as_from_csv(spark: Any, separator:
     assert [r.native for r in split] == [r.expected for r in split]
     assert all(r.native._corrupt is None for r in split)
     assert {r.expected._corrupt is None for r in rows} == {True, False}
+    for unusable in ['"', "\\", "\r", ",,"]:  # bytes the split gives up on, or not one character
+        with pytest.raises(Exception, match="separator must be one ASCII character"):
+            frame.select(
+                F.call_function(CSV_SPLIT_FUNCTION, F.col("_line"), F.lit(unusable), F.lit("a"))
+            ).collect()
 
 
 def test_instant_stamps_rows_without_changing_the_generated_code(spark: Any) -> None:

@@ -81,8 +81,16 @@ public final class CsvSplit {
                 name + " takes (line, separator literal, field names literal)");
           }
           String separator = String.valueOf(arguments.apply(1).eval(null));
-          if (separator.length() != 1 || separator.charAt(0) > 0x7f) {
-            throw new IllegalArgumentException(name + ": the separator must be one ASCII character");
+          char sep = separator.isEmpty() ? 0 : separator.charAt(0);
+          if (separator.length() != 1
+              || sep > 0x7f
+              || sep == '"'
+              || sep == '\\'
+              || sep == '\r'
+              || sep == 0) {
+            // split() gives up on these bytes, so a separator among them would be read as text
+            throw new IllegalArgumentException(
+                name + ": the separator must be one ASCII character other than \", \\, CR and NUL");
           }
           StructType type = new StructType();
           String[] names = String.valueOf(arguments.apply(2).eval(null)).split("\u001f", -1);
@@ -92,7 +100,7 @@ public final class CsvSplit {
           List<Expression> inputs =
               List.of(
                   arguments.apply(0),
-                  Literal$.MODULE$.create((int) separator.charAt(0), DataTypes.IntegerType),
+                  Literal$.MODULE$.create((int) sep, DataTypes.IntegerType),
                   Literal$.MODULE$.create(names.length - 1, DataTypes.IntegerType));
           List<AbstractDataType> types =
               List.of(DataTypes.StringType, DataTypes.IntegerType, DataTypes.IntegerType);
