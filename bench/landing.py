@@ -9,8 +9,9 @@ work) and forced with --force (every line hashed; lines already landed unchanged
 re-standardised and compared with the base table). Under load, wall times are noisy: `cpu_s` gives the
 CPU seconds (JVM + Python) of each measured action, and `load_average_before_after` the machine's load.
 The copy and the first load are measured in `--rounds` alternating pairs (each into new tables, same JVM);
-the figures at the top are the median pair's (by ratio) and every pair is listed under `rounds`. The
-re-ingests use the last pair's tables and are compared with the median pair's copy.
+the figures at the top are the median pair's (by ratio; of an even number, the lower middle one) and every
+pair is listed under `rounds`. The re-ingests use the last pair's tables and are compared with the median
+pair's copy.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lakehub.catalog import CatalogStore
 from lakehub.pipelines.config import LakehubConfig, SparkSettings
-from lakehub.pipelines.landing import land_file
+from lakehub.pipelines.landing import LandingResult, land_file
 from lakehub.pipelines.sources import load_sources
 from lakehub.pipelines.spark import build_spark
 from lakehub.sample_data import generate_sample, generator_fingerprint
@@ -62,6 +63,24 @@ def _timed(action, name=None, jvm_pid=0):  # type: ignore[no-untyped-def]  # ben
     if name:
         CPU[name] = round(_cpu_seconds(jvm_pid) + time.process_time() - cpu, 2)
     return time.perf_counter() - started, result
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One round: the plain copy and the first load of the same file, timed one after the other."""
+
+    copy_s: float
+    load_s: float
+    copy_cpu: float
+    load_cpu: float
+    config: LakehubConfig
+    store: CatalogStore
+    result: LandingResult
+
+    @property
+    def ratio(self) -> float:
+        """First-load throughput as a fraction of the plain copy's."""
+        return self.copy_s / self.load_s
 
 
 def main() -> None:
@@ -103,7 +122,8 @@ def main() -> None:
         spark=SparkSettings(master="local[*]", driver_memory=args.driver_memory),
         base_dir=str(runs),
     )
-    rounds = max(1, args.rounds)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     spark = build_spark(config, app_name="lakehub-bench-landing")
 
     # Spark 4 reads GBK only with legacy Java charsets enabled (lakehub itself transcodes in Python).
@@ -117,35 +137,34 @@ def main() -> None:
         where = config.model_copy(update={"warehouse": str(runs / name)})
         return where, CatalogStore.open(where.effective_catalog_url)
 
-    def land(path: Path, at: tuple[LakehubConfig, CatalogStore], force: bool = False):  # type: ignore[no-untyped-def]
-        return land_file(at[0], at[1], spec, path, spark_factory=lambda: spark, force=force)
+    def land(path: Path, where: LakehubConfig, store: CatalogStore, force: bool = False) -> LandingResult:
+        return land_file(where, store, spec, path, spark_factory=lambda: spark, force=force)
 
     # Warm the JVM (JIT, codegen) on a small file through both paths before measuring either.
     plain_copy(warm, str(runs / "warm_plain"))
-    land(warm, lakehouse("warm_lakehouse"))
+    land(warm, *lakehouse("warm_lakehouse"))
 
     jvm = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]  # the py4j-launched JVM
     load_before = os.getloadavg()
-    pairs: list[dict[str, Any]] = []
-    for r in range(1, rounds + 1):
-        at = lakehouse(f"lakehouse_{r}")
+    pairs: list[Pair] = []
+    for r in range(1, args.rounds + 1):
+        where, store = lakehouse(f"lakehouse_{r}")
         copy_s, _ = _timed(lambda r=r: plain_copy(source, str(runs / f"plain_copy_{r}")), "plain_copy", jvm)
         copy_cpu = CPU["plain_copy"]
-        load_s, loaded = _timed(lambda at=at: land(source, at), "first_load", jvm)
-        pairs.append(
-            {"copy": copy_s, "load": load_s, "cpu": (copy_cpu, CPU["first_load"]), "at": at, "result": loaded}
-        )
-    median = sorted(pairs, key=lambda p: p["copy"] / p["load"])[len(pairs) // 2]
-    plain_s, first_s, first = median["copy"], median["load"], median["result"]
-    CPU["plain_copy"], CPU["first_load"] = median["cpu"]
-    at = pairs[-1]["at"]
-    config = at[0]
-    version_after_first = pairs[-1]["result"].base_version
-    reingest_s, again = _timed(lambda: land(source, at, force=True), "reingest_forced", jvm)
-    skip_s, skipped = _timed(lambda: land(source, at))
+        load_s, loaded = _timed(lambda w=where, s=store: land(source, w, s), "first_load", jvm)
+        pairs.append(Pair(copy_s, load_s, copy_cpu, CPU["first_load"], where, store, loaded))
+    median = sorted(pairs, key=lambda p: p.ratio)[(len(pairs) - 1) // 2]  # even count: the lower middle
+    plain_s, first_s, first = median.copy_s, median.load_s, median.result
+    CPU["plain_copy"], CPU["first_load"] = median.copy_cpu, median.load_cpu
+    last = pairs[-1]
+    reingest_s, again = _timed(
+        lambda: land(source, last.config, last.store, force=True), "reingest_forced", jvm
+    )
+    skip_s, skipped = _timed(lambda: land(source, last.config, last.store))
     from lakehub.pipelines.delta_io import current_version
 
-    unchanged = current_version(spark, config.table_path("base", "population")) == version_after_first
+    base_table = last.config.table_path("base", "population")
+    unchanged = current_version(spark, base_table) == last.result.base_version
     result = {
         "benchmark": "landing",
         "scale": args.scale,
@@ -162,13 +181,13 @@ def main() -> None:
         "reingest_skipped_by_hash_s": round(skip_s, 3),
         "plain_copy_rows_per_s": round(first.rows_read / plain_s),
         "first_load_rows_per_s": round(first.rows_read / first_s),
-        "first_load_throughput_vs_plain": round(plain_s / first_s, 3),
+        "first_load_throughput_vs_plain": round(median.ratio, 3),
         "rounds": [
             {
-                "plain_copy_s": round(p["copy"], 2),
-                "first_load_s": round(p["load"], 2),
-                "first_load_throughput_vs_plain": round(p["copy"] / p["load"], 3),
-                "cpu_s": {"plain_copy": p["cpu"][0], "first_load": p["cpu"][1]},
+                "plain_copy_s": round(p.copy_s, 2),
+                "first_load_s": round(p.load_s, 2),
+                "first_load_throughput_vs_plain": round(p.ratio, 3),
+                "cpu_s": {"plain_copy": p.copy_cpu, "first_load": p.load_cpu},
             }
             for p in pairs
         ],
@@ -195,7 +214,7 @@ def main() -> None:
         "reingest_skipped_status": skipped.status.value,
         "reingest_time_vs_plain_default": round(skip_s / plain_s, 4),
         "targets": {
-            "first_load_ge_0.5x_plain": plain_s / first_s >= 0.5,
+            "first_load_ge_0.5x_plain": median.ratio >= 0.5,
             "reingest_le_2x_plain": skip_s / plain_s <= 2.0,
             "forced_recheck_le_2x_plain": reingest_s / plain_s <= 2.0,
         },
