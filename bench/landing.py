@@ -10,8 +10,9 @@ re-standardised and compared with the base table). Under load, wall times are no
 CPU seconds (JVM + Python) of each measured action, and `load_average_before_after` the machine's load.
 The copy and the first load are measured in `--rounds` alternating pairs (each into new tables, same JVM);
 the figures at the top are the median pair's (by ratio; of an even number, the lower middle one) and every
-pair is listed under `rounds`. The re-ingests use the last pair's tables and are compared with the median
-pair's copy.
+pair is listed under `rounds`, with the JVM's JIT compile time and collector time and count during each
+of its two actions (`jvm`: where a warm first load's CPU beyond the copy's goes). The re-ingests use the
+last pair's tables and are compared with the median pair's copy.
 """
 
 from __future__ import annotations
@@ -65,6 +66,25 @@ def _timed(action, name=None, jvm_pid=0):  # type: ignore[no-untyped-def]  # ben
     return time.perf_counter() - started, result
 
 
+def _jvm_counters(spark) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]  # bench helper
+    """The JVM's JIT compile time (s, summed over compiler threads), collector time (s) and collections."""
+    beans = spark._jvm.java.lang.management.ManagementFactory  # type: ignore[union-attr]
+    collectors = list(beans.getGarbageCollectorMXBeans())
+    return (
+        beans.getCompilationMXBean().getTotalCompilationTime() / 1000,
+        sum(c.getCollectionTime() for c in collectors) / 1000,
+        sum(c.getCollectionCount() for c in collectors),
+    )
+
+
+def _jvm_delta(before: tuple[float, float, int], after: tuple[float, float, int]) -> dict[str, float]:
+    return {
+        "jit_compile_s": round(after[0] - before[0], 2),
+        "gc_s": round(after[1] - before[1], 2),
+        "gc_count": after[2] - before[2],
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Pair:
     """One round: the plain copy and the first load of the same file, timed one after the other."""
@@ -76,6 +96,9 @@ class Pair:
     config: LakehubConfig
     store: CatalogStore
     result: LandingResult
+    copy_jvm: dict[str, float]
+    load_jvm: dict[str, float]
+    """JIT compile time, collector time and collections of the JVM during each of the two."""
 
     @property
     def ratio(self) -> float:
@@ -149,10 +172,14 @@ def main() -> None:
     pairs: list[Pair] = []
     for r in range(1, args.rounds + 1):
         where, store = lakehouse(f"lakehouse_{r}")
+        started = _jvm_counters(spark)
         copy_s, _ = _timed(lambda r=r: plain_copy(source, str(runs / f"plain_copy_{r}")), "plain_copy", jvm)
-        copy_cpu = CPU["plain_copy"]
+        copy_cpu, copied = CPU["plain_copy"], _jvm_counters(spark)
         load_s, loaded = _timed(lambda w=where, s=store: land(source, w, s), "first_load", jvm)
-        pairs.append(Pair(copy_s, load_s, copy_cpu, CPU["first_load"], where, store, loaded))
+        copy_jvm, load_jvm = _jvm_delta(started, copied), _jvm_delta(copied, _jvm_counters(spark))
+        pairs.append(
+            Pair(copy_s, load_s, copy_cpu, CPU["first_load"], where, store, loaded, copy_jvm, load_jvm)
+        )
     median = sorted(pairs, key=lambda p: p.ratio)[(len(pairs) - 1) // 2]  # even count: the lower middle
     plain_s, first_s, first = median.copy_s, median.load_s, median.result
     CPU["plain_copy"], CPU["first_load"] = median.copy_cpu, median.load_cpu
@@ -188,6 +215,7 @@ def main() -> None:
                 "first_load_s": round(p.load_s, 2),
                 "first_load_throughput_vs_plain": round(p.ratio, 3),
                 "cpu_s": {"plain_copy": p.copy_cpu, "first_load": p.load_cpu},
+                "jvm": {"plain_copy": p.copy_jvm, "first_load": p.load_jvm},
             }
             for p in pairs
         ],
