@@ -78,6 +78,7 @@ def _jvm_counters(spark) -> tuple[float, float, int]:  # type: ignore[no-untyped
 
 
 def _jvm_delta(before: tuple[float, float, int], after: tuple[float, float, int]) -> dict[str, float]:
+    """What the JVM spent compiling and collecting between two `_jvm_counters` readings."""
     return {
         "jit_compile_s": round(after[0] - before[0], 2),
         "gc_s": round(after[1] - before[1], 2),
