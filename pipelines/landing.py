@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakehub.catalog import CatalogStore, RowCounts, RunStatus
 from lakehub.pipelines.config import LakehubConfig
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from lakehub.pipelines.delta_io import WriteOutcome
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,12 @@ class PhaseTimer:
             self.seconds[name] = round(time.perf_counter() - started, 3)
 
 
+def _timed(timer: PhaseTimer, name: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`action(*args, **kwargs)` timed as phase `name` (for phases run beside others in a pool)."""
+    with timer.phase(name):
+        return action(*args, **kwargs)
+
+
 def delivery_files(config: LakehubConfig, spec: SourceSpec) -> list[Path]:
     """Files in the landing folder matching the source's glob, oldest name first."""
     return sorted(p for p in config.landing_path.glob(spec.file) if p.is_file())
@@ -105,11 +113,19 @@ def _keep_raw_copy(config: LakehubConfig, spec: SourceSpec, path: Path, sha256: 
         log.info("raw copy skipped: warehouse %s is not a local path", config.warehouse_path)
         return
     target = local / "raw" / spec.id / sha256[:16] / path.name
-    if not target.exists():
+    if target.exists():
+        return
+    partial = target.with_suffix(target.suffix + ".partial")
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(target.suffix + ".partial")
         shutil.copyfile(path, partial)
         partial.replace(target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise LandingError(
+            f"{path}: the raw tier's copy {target} could not be written ({err.strerror or err}). Fix: free "
+            "space or grant write access in the warehouse, then rerun; nothing was landed."
+        ) from err
 
 
 def load_source_suite(spec: SourceSpec) -> Suite | None:
@@ -215,7 +231,8 @@ def land_file(
         store.finish_run(failed, RunStatus.FAILED, error=str(err))
         lineage.fail(failed, str(err))
         raise
-    timer = PhaseTimer()  # every step from here on is timed, so the phases add up to the landing's time
+    # Every step from here on is timed (stage, raw_copy and rules overlap, as do the two writes).
+    timer = PhaseTimer()
     with timer.phase("hash"):
         sha256 = file_sha256(path)
         skipped = None if force else _skipped(store, spec, path, sha256, run_date, parent_run_id)
@@ -232,14 +249,21 @@ def land_file(
     try:
         with timer.phase("suite"):  # before Spark: a bad suite file fails without starting a JVM
             suite = load_source_suite(spec)
-        with timer.phase("spark_start"):
-            spark = spark_factory()
-        with timer.phase("stage"):
-            staged = stage_file(path, spec, staging, sha256=sha256, jvm=spark._jvm)
-        with timer.phase("raw_copy"):
-            _keep_raw_copy(config, spec, path, sha256)
-        with timer.phase("rules"):
-            rules = _landing_rules(spark, spec, suite, run_date)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"stage-{spec.id}") as side:
+            # Copying the delivery into the raw tier, staging it (a JVM thread) and compiling the suite's
+            # landing rules (the driver) each keep one core busy: they run side by side, the copy from
+            # the start of the JVM on. Leaving the pool waits for all of them.
+            raw_copy = side.submit(_timed, timer, "raw_copy", _keep_raw_copy, config, spec, path, sha256)
+            with timer.phase("spark_start"):
+                spark = spark_factory()
+            staging_job = side.submit(
+                _timed, timer, "stage", stage_file, path, spec, staging, sha256=sha256, jvm=spark._jvm
+            )
+            with timer.phase("rules"):
+                rules = _landing_rules(spark, spec, suite, run_date)
+            with timer.phase("stage_wait"):
+                staged = staging_job.result()
+        raw_copy.result()
         result = _land_staged(config, store, spec, staged, run_id, spark, started, timer, rules)
     except PipelineError as err:
         store.finish_run(run_id, RunStatus.FAILED, error=str(err))

@@ -427,3 +427,44 @@ def test_source_whose_suite_has_invalid_sql_fails_naming_the_suite_rule_and_line
     with pytest.raises(SourceSpecError, match=r"Rule 'dead_have_dates' has a predicate.*death_dat.*line 4"):
         land_file(lakehub_config, catalog_store, spec, path, spark_factory=lambda: spark)
     assert not Path(lakehub_config.table_path("base", "population")).exists()
+
+
+def test_raw_copy_is_written_beside_staging_and_a_failed_copy_lands_nothing(
+    spark: Any,
+    lakehub_config: LakehubConfig,
+    catalog_store: CatalogStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The raw tier's copy is written while the delivery is staged (one core each): it holds the delivered
+    bytes; when it cannot be written the run fails naming the copy and the fix before anything lands, leaves
+    no partial file, and a rerun converges."""
+    import lakehub.pipelines.landing as landing
+    from lakehub.pipelines.delta_io import current_version
+
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+    assert lakehub_config.local_warehouse is not None
+    raw = lakehub_config.local_warehouse / "raw" / "population"
+
+    def disk_full(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        Path(target).write_bytes(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(landing.shutil, "copyfile", disk_full)
+        with pytest.raises(
+            LandingError, match=r"raw tier's copy .*No space left on device\)\. Fix: free space"
+        ):
+            _land(spark, lakehub_config, catalog_store, path)
+    assert current_version(spark, lakehub_config.table_path("base", "population")) is None
+    assert current_version(spark, lakehub_config.table_path("quarantine", "population")) is None
+    assert not list(raw.rglob("*.partial")), "no partial copy is left behind"
+    failed = catalog_store.list_runs(source_id="population")[0]
+    assert failed.status is RunStatus.FAILED and failed.error and "Fix:" in failed.error
+
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert result.status is RunStatus.SUCCEEDED and (result.rows_landed, result.rows_quarantined) == (3, 3)
+    copies = list(raw.rglob("*.csv"))
+    assert [c.relative_to(raw).parts for c in copies] == [(result.sha256[:16], "ga_population.csv")]
+    assert copies[0].read_bytes() == path.read_bytes()
+    assert {"stage", "raw_copy", "rules", "stage_wait"} <= set(result.timings_s)
