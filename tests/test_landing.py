@@ -182,6 +182,12 @@ def test_bad_delivery_fails_clearly_and_leaves_landed_data_unchanged(
     assert after == before
     failed = catalog_store.list_runs(source_id="population")[0]
     assert failed.status is RunStatus.FAILED and failed.error and "Fix:" in failed.error
+    assert lakehub_config.local_warehouse is not None
+    kept = list((lakehub_config.local_warehouse / "raw" / "population").rglob("ga_population_0002.csv"))
+    if bad.stat().st_size:  # refused while staging: the raw tier keeps what was sent, as evidence
+        assert [k.read_bytes() for k in kept] == [bad.read_bytes()]
+    else:  # an empty file is refused before a run reads it
+        assert kept == []
 
 
 @pytest.mark.parametrize("failing_write", ["replace_file_rows", "merge_changed"])
