@@ -89,11 +89,10 @@ class PhaseTimer:
         finally:
             self.seconds[name] = round(time.perf_counter() - started, 3)
 
-
-def _timed(timer: PhaseTimer, name: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`action(*args, **kwargs)` timed as phase `name` (for phases run beside others in a pool)."""
-    with timer.phase(name):
-        return action(*args, **kwargs)
+    def timed(self, name: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`action(*args, **kwargs)` timed as phase `name` (a phase submitted to a pool beside others)."""
+        with self.phase(name):
+            return action(*args, **kwargs)
 
 
 def delivery_files(config: LakehubConfig, spec: SourceSpec) -> list[Path]:
@@ -231,7 +230,8 @@ def land_file(
         store.finish_run(failed, RunStatus.FAILED, error=str(err))
         lineage.fail(failed, str(err))
         raise
-    # Every step from here on is timed (stage, raw_copy and rules overlap, as do the two writes).
+    # Every step from here on is timed; raw_copy overlaps spark_start, stage and rules, and the two
+    # writes overlap each other.
     timer = PhaseTimer()
     with timer.phase("hash"):
         sha256 = file_sha256(path)
@@ -253,11 +253,11 @@ def land_file(
             # Copying the delivery into the raw tier, staging it (a JVM thread) and compiling the suite's
             # landing rules (the driver) each keep one core busy: they run side by side, the copy from
             # the start of the JVM on. Leaving the pool waits for all of them.
-            raw_copy = side.submit(_timed, timer, "raw_copy", _keep_raw_copy, config, spec, path, sha256)
+            raw_copy = side.submit(timer.timed, "raw_copy", _keep_raw_copy, config, spec, path, sha256)
             with timer.phase("spark_start"):
                 spark = spark_factory()
             staging_job = side.submit(
-                _timed, timer, "stage", stage_file, path, spec, staging, sha256=sha256, jvm=spark._jvm
+                timer.timed, "stage", stage_file, path, spec, staging, sha256=sha256, jvm=spark._jvm
             )
             with timer.phase("rules"):
                 rules = _landing_rules(spark, spec, suite, run_date)
