@@ -399,47 +399,30 @@ def tally(batch: Batch, spec: SourceSpec, rules: LandingRules | None = None) -> 
     return Tally(by_disposition, by_reason, outcome)
 
 
-KEPT_ROWS_PER_STAGED_BYTE = 4
-"""Upper bound of the heap a kept row takes per byte of its staged line, as Java objects (1M population
-rows: 155 MB staged, 437 MB kept)."""
-
-
-def checkpoint(frame: DataFrame, *, as_objects: bool = False) -> DataFrame:
+def keep_rows(frame: DataFrame) -> DataFrame:
     """`frame`, computed by the first job that reads it and kept (memory, then local disk) for the next ones.
 
-    A local checkpoint rather than `persist`: Spark keeps the computed rows as rows instead of encoding
-    them into cached column batches, and the first reader computes them in its own tasks (under adaptive
-    execution a persisted frame is first built by a job of its own). 1M population rows: 3.7 s instead of
-    5.0 s to standardise, keep and find the duplicate keys. The price is cut lineage: losing an executor
-    fails the landing instead of recomputing (a rerun converges). `release` frees it.
-
-    `as_objects` keeps the rows as Java objects (PySpark's `MEMORY_AND_DISK` is *serialized*: every row is
-    written and, on each of the landing's three later reads, read back through Java serialization). 1M
-    population rows, four pairs in one JVM: standardise-and-tally 4.8 s instead of 5.5 s, the three reads
-    1.6-2.4 CPU-s instead of 2.9-4.6, for 3.4x the memory (437 MB instead of 127 MB); what does not fit
-    still goes to disk, serialized.
+    The rows are kept as their UnsafeRow bytes packed into chunks of 4 MB (`KeptRows.java`), read back by
+    pointing one row at each in turn. Earlier ways, on 1M population rows (155 MB staged): Spark's cache
+    encodes column batches in a job of its own (standardise and keep: 5.0 s instead of 3.7 s); a local
+    checkpoint of row objects takes 437 MB as 2M small objects that the young collections copy into the
+    old generation; a serialized one runs every row through Java serialization on each of the landing's
+    three later reads. Chunks: eight 1M-row first loads alternating with row objects in two JVMs, median
+    10.8 s against 12.1 s, 20.0 against 22.4 CPU-s (README, "Benchmarks", session 19). A lost chunk is recomputed
+    from the delivery (the lineage is kept). `release` frees them.
     """
-    level = StorageLevel.MEMORY_AND_DISK_DESER if as_objects else StorageLevel.MEMORY_AND_DISK
-    return frame.localCheckpoint(eager=False, storageLevel=level)
-
-
-def rows_fit_as_objects(spark: SparkSession, staged_bytes: int) -> bool:
-    """Whether a delivery's kept rows, as Java objects, take at most a quarter of Spark's unified memory.
-
-    A quarter: `lakehub run` lands two sources side by side, and their writes need execution memory too.
-    """
-    heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())  # type: ignore[union-attr]
-    fraction = float(spark.conf.get("spark.memory.fraction", "0.6") or 0.6)
-    unified = (heap - 300 * 2**20) * fraction  # Spark reserves 300 MB, then shares the rest by fraction
-    return staged_bytes * KEPT_ROWS_PER_STAGED_BYTE <= unified / 4
+    jvm = frame.sparkSession._jvm
+    assert jvm is not None  # a classic (py4j) session
+    level = jvm.org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()  # deserialized: chunk objects
+    return DataFrame(jvm.lakehub.udf.KeptRows.keep(frame._jdf, level), frame.sparkSession)
 
 
 def release(frame: DataFrame) -> None:
-    """Free a `checkpoint`ed (or persisted) frame's stored rows now rather than when the JVM collects them."""
+    """Free a `keep_rows` (or persisted) frame's stored rows now rather than when the JVM collects them."""
     frame.unpersist()
-    plan = frame._jdf.queryExecution().logical()  # a checkpoint is a LogicalRDD over the kept rows
+    plan = frame._jdf.queryExecution().logical()  # kept rows: a LogicalRDD over the chunks' replay
     if plan.getClass().getSimpleName() == "LogicalRDD":
-        plan.rdd().unpersist(False)
+        frame.sparkSession._jvm.lakehub.udf.KeptRows.release(plan.rdd())  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +430,7 @@ class Batch:
     """A delivery ready to classify: standardised rows plus lines skipped as already landed."""
 
     rows: DataFrame
-    """Standardised rows to classify (`checkpoint`ed)."""
+    """Standardised rows to classify (`keep_rows`: kept for the tally and the two writes)."""
     duplicates: DataFrame
     """`duplicate_keys` of the rows and the skipped lines (persisted), with the key rules' `_ke<j>`."""
     unchanged_lines: int
@@ -481,12 +464,8 @@ def prepare_batch(
     lines = read_lines(spark, staged, spec, rules)
     known = landed_lines(spark, base_path, spec.business_key, LINE_HASHES)
 
-    as_objects = rows_fit_as_objects(spark, staged.staging_path.stat().st_size)
-
     def standardised(frame: DataFrame) -> DataFrame:
-        return checkpoint(
-            standardise_rows(parse_lines(frame, staged, spec), spec, rules), as_objects=as_objects
-        )
+        return keep_rows(standardise_rows(parse_lines(frame, staged, spec), spec, rules))
 
     def full() -> Batch:
         rows = standardised(lines)

@@ -118,24 +118,12 @@ def _truth(spark: Any, staged: Any) -> tuple[Any, dict[int, list[str]]]:
     return _plain_tally(classified, rules), failing
 
 
-@pytest.mark.parametrize("as_objects", [True, False], ids=["rows-kept-as-objects", "rows-kept-serialized"])
 def test_one_pass_landing_counts_exactly_what_a_full_per_row_classification_counts(
     spark: Any,
     lakehub_config: LakehubConfig,
     catalog_store: CatalogStore,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    as_objects: bool,
 ) -> None:
-    import lakehub.pipelines.classify as classify_module
-
-    asked: list[int] = []
-
-    def fits(_spark: Any, staged_bytes: int) -> bool:
-        asked.append(staged_bytes)
-        return as_objects
-
-    monkeypatch.setattr(classify_module, "rows_fit_as_objects", fits)
     path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
     text = path.read_bytes().decode("gbk").splitlines()
     text.insert(5, "360404,只有三列,男")  # row 5: malformed, rejected
@@ -144,7 +132,6 @@ def test_one_pass_landing_counts_exactly_what_a_full_per_row_classification_coun
 
     result = land_file(lakehub_config, catalog_store, POPULATION, path, spark_factory=lambda: spark)
 
-    assert len(asked) == 1 and asked[0] > 0, "the landing decides once, from the staged file's size"
     assert truth.by_reason["DUPLICATE_KEY:id_number"] == 2, "the fixture must exercise duplicates"
     assert truth.by_disposition == {"landed": 3, "quarantined": 5, "rejected": 1}
     assert result.reasons == truth.by_reason
@@ -200,24 +187,53 @@ def test_forced_reingest_of_a_file_with_duplicates_and_failures_commits_nothing_
     ] == versions
 
 
-def test_kept_rows_are_java_objects_only_while_a_quarter_of_sparks_unified_memory_holds_them(
-    spark: Any,
-) -> None:
+@pytest.mark.parametrize("level", ["MEMORY_AND_DISK", "DISK_ONLY"], ids=["in-memory", "spilled-to-disk"])
+def test_kept_rows_come_back_identical_from_chunks_and_release_frees_them(spark: Any, level: str) -> None:
+    """Rows kept as packed UnsafeRow bytes: every value (nulls, empty and multi-byte strings, a row larger
+    than a 4 MB chunk, rows across many chunks) comes back unchanged, from memory and from disk (a chunk
+    serializes), computed once by the first job; `release` frees the chunks and only them."""
     from pyspark.sql import functions as F
 
-    from lakehub.pipelines.classify import KEPT_ROWS_PER_STAGED_BYTE, checkpoint, rows_fit_as_objects
+    from lakehub.pipelines.classify import keep_rows, release
 
-    heap = int(spark._jvm.java.lang.Runtime.getRuntime().maxMemory())
-    quarter = (heap - 300 * 2**20) * 0.6 / 4
-    limit = int(quarter // KEPT_ROWS_PER_STAGED_BYTE)
-    assert rows_fit_as_objects(spark, 2**20)
-    assert rows_fit_as_objects(spark, limit)
-    assert not rows_fit_as_objects(spark, limit + 1)
-    assert not rows_fit_as_objects(spark, heap)
+    jvm = spark._jvm
+    rows = 60_000  # ~8 MB of rows: at least two chunks per partition
+    upstream = spark.range(0, rows, 1, 2).persist()  # another frame's stored rows, which release leaves
+    upstream.count()
+    frame = (
+        upstream.withColumn(
+            "text", F.when(F.col("id") % 7 == 0, None).otherwise(F.concat(F.lit("行·"), F.col("id")))
+        )
+        .withColumn("empty", F.when(F.col("id") % 5 == 0, F.lit("")).otherwise(F.lit(None).cast("string")))
+        .withColumn("day", F.date_add(F.lit("2024-01-01").cast("date"), (F.col("id") % 400).cast("int")))
+        .withColumn("big", F.when(F.col("id") == 3, F.repeat(F.lit("x"), 5 * 2**20)).otherwise(F.lit("y")))
+        .withColumn("pad", F.repeat(F.lit("z"), 100))
+    )
+    storage = getattr(jvm.org.apache.spark.storage.StorageLevel, level)()
+    kept_frame = keep_rows(frame) if level == "MEMORY_AND_DISK" else None
+    if kept_frame is None:  # the same keeper, told to store on disk only
+        from pyspark.sql import DataFrame
 
-    frame = spark.range(5).withColumn("text", F.concat(F.lit("行"), F.col("id").cast("string")))
-    for as_objects in (True, False):
-        kept = checkpoint(frame, as_objects=as_objects)
-        level = kept._jdf.queryExecution().logical().rdd().getStorageLevel()
-        assert (level.useMemory(), level.useDisk(), level.deserialized()) == (True, True, as_objects)
-        assert sorted(tuple(r) for r in kept.collect()) == [(i, f"行{i}") for i in range(5)]
+        kept_frame = DataFrame(jvm.lakehub.udf.KeptRows.keep(frame._jdf, storage), spark)
+    chunks = kept_frame._jdf.queryExecution().logical().rdd().dependencies().head().rdd()
+    assert chunks.getStorageLevel().equals(storage)
+
+    def stored_blocks(other: bool = False) -> int:
+        infos = spark.sparkContext._jsc.sc().getRDDStorageInfo()
+        return sum(i.numCachedPartitions() for i in infos if (i.id() != chunks.id()) == other)
+
+    assert stored_blocks() == 0, "nothing is computed before a job reads the frame"
+    expected = sorted(tuple(r) for r in frame.collect())
+    assert sorted(tuple(r) for r in kept_frame.collect()) == expected
+    assert stored_blocks() == 2, "the first job kept both partitions"
+    assert kept_frame.where(F.col("id") == 3).select(F.length("big")).first()[0] == 5 * 2**20
+    assert kept_frame.count() == rows and sorted(tuple(r) for r in kept_frame.collect()) == expected
+
+    others = stored_blocks(other=True)  # the upstream frame's two partitions among them
+    assert others >= 2
+    release(kept_frame)
+    assert stored_blocks() == 0 and chunks.getStorageLevel().equals(
+        jvm.org.apache.spark.storage.StorageLevel.NONE()
+    )
+    assert stored_blocks(other=True) == others, "the upstream frame's stored rows are left alone"
+    upstream.unpersist()

@@ -1,0 +1,178 @@
+package lakehub.udf;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.classic.Dataset;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.unsafe.Platform;
+import scala.collection.JavaConverters;
+
+/**
+ * A frame's rows kept for the jobs that read them again, as their UnsafeRow bytes packed back to back in
+ * chunks of a few megabytes, rather than as one Java object (and one byte array) per row.
+ *
+ * <p>A landing reads its standardised rows three times (tally, base write, quarantine write). Kept as row
+ * objects (Spark's deserialized storage), 1M population rows are 2M small objects (437 MB) that the young
+ * collections trace and copy into the old generation; serialized storage runs every row through Java
+ * serialization on each read. Chunks hold the same bytes as the rows (no per-row header), are a few hundred
+ * objects to the collector, and are read back by pointing one reused UnsafeRow at each row in turn. The
+ * first job that reads the frame computes the chunks in its own tasks; what does not fit in memory goes to
+ * local disk (a chunk serializes as its byte array).
+ */
+public final class KeptRows {
+  private static final int CHUNK_BYTES = 4 << 20;
+
+  private KeptRows() {}
+
+  /** Rows of one partition, each `sizes[i]` bytes, stored one after the other in `bytes`. */
+  public static final class Chunk implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final byte[] bytes;
+    final int[] sizes;
+
+    Chunk(byte[] bytes, int[] sizes) {
+      this.bytes = bytes;
+      this.sizes = sizes;
+    }
+  }
+
+  /** Packs a partition's rows into chunks (a row larger than a chunk gets a chunk of its own size). */
+  private static final class Packer implements Iterator<Chunk> {
+    private final Iterator<InternalRow> rows;
+    private final UnsafeProjection toUnsafe;
+    private UnsafeRow pending;
+
+    Packer(Iterator<InternalRow> rows, StructType schema) {
+      this.rows = rows;
+      this.toUnsafe = UnsafeProjection.create(schema);
+    }
+
+    private UnsafeRow next(InternalRow row) {
+      return row instanceof UnsafeRow ? (UnsafeRow) row : toUnsafe.apply(row);
+    }
+
+    @Override
+    public boolean hasNext() {
+      return pending != null || rows.hasNext();
+    }
+
+    @Override
+    public Chunk next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      UnsafeRow first = pending != null ? pending : next(rows.next());
+      pending = null;
+      byte[] bytes = new byte[Math.max(CHUNK_BYTES, first.getSizeInBytes())];
+      int[] sizes = new int[1024];
+      int used = 0;
+      int count = 0;
+      UnsafeRow row = first;
+      while (true) {
+        int size = row.getSizeInBytes();
+        if (used + size > bytes.length) {
+          pending = row.copy(); // the source may reuse its row object for the next one
+          break;
+        }
+        row.writeToMemory(bytes, Platform.BYTE_ARRAY_OFFSET + used);
+        used += size;
+        if (count == sizes.length) {
+          sizes = Arrays.copyOf(sizes, count * 2);
+        }
+        sizes[count++] = size;
+        if (!rows.hasNext()) {
+          break;
+        }
+        row = next(rows.next());
+      }
+      return new Chunk(used == bytes.length ? bytes : Arrays.copyOf(bytes, used), Arrays.copyOf(sizes, count));
+    }
+  }
+
+  /** Replays chunks as rows: one UnsafeRow, pointed at each stored row in turn. */
+  private static final class Replayer implements Iterator<InternalRow> {
+    private final Iterator<Chunk> chunks;
+    private final UnsafeRow row;
+    private Chunk chunk;
+    private int index;
+    private long offset;
+
+    Replayer(Iterator<Chunk> chunks, int fields) {
+      this.chunks = chunks;
+      this.row = new UnsafeRow(fields);
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (chunk == null || index == chunk.sizes.length) {
+        if (!chunks.hasNext()) {
+          return false;
+        }
+        chunk = chunks.next();
+        index = 0;
+        offset = Platform.BYTE_ARRAY_OFFSET;
+      }
+      return true;
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      int size = chunk.sizes[index++];
+      row.pointTo(chunk.bytes, offset, size);
+      offset += size;
+      return row;
+    }
+  }
+
+  /**
+   * The frame's rows, computed by the first job that reads the returned frame and kept at `level` for the
+   * jobs after it (lakehub: memory as chunk objects, then local disk). Release them with {@link #release}.
+   */
+  public static Dataset<Row> keep(Dataset<Row> frame, StorageLevel level) {
+    StructType schema = frame.schema();
+    int fields = schema.length();
+    JavaRDD<InternalRow> rows = frame.queryExecution().toRdd().toJavaRDD();
+    JavaRDD<Chunk> chunks = rows.mapPartitions(it -> new Packer(it, schema), true);
+    chunks.setName("lakehub kept rows");
+    chunks.persist(level);
+    JavaRDD<InternalRow> replayed = chunks.mapPartitions(it -> new Replayer(it, fields), true);
+    return frame.sparkSession().internalCreateDataFrame(replayed.rdd(), schema, false);
+  }
+
+  /**
+   * Unpersists the stored RDDs nearest to `rdd` along its lineage (a kept frame's chunks), now rather than
+   * when the JVM collects them; stored RDDs further up (another kept frame's) are left alone.
+   */
+  public static int release(RDD<?> rdd) {
+    int released = 0;
+    List<RDD<?>> todo = new ArrayList<>();
+    todo.add(rdd);
+    while (!todo.isEmpty()) {
+      RDD<?> current = todo.remove(todo.size() - 1);
+      if (current.getStorageLevel() != StorageLevel.NONE()) {
+        current.unpersist(false);
+        released++;
+        continue;
+      }
+      for (org.apache.spark.Dependency<?> dependency :
+          JavaConverters.seqAsJavaList(current.dependencies())) {
+        todo.add(dependency.rdd());
+      }
+    }
+    return released;
+  }
+}
