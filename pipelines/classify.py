@@ -491,7 +491,12 @@ def prepare_batch(
     skipped_copy_loses = (F.col("_landed_copies") > 1) | (
         (F.col("_landed_copies") == 1) & (F.col("_first_landed") != F.col("_first_row"))
     )
-    if duplicates.where(skipped_copy_loses).limit(1).count() > 0:
+    try:
+        unsafe = duplicates.where(skipped_copy_loses).limit(1).count() > 0
+    except BaseException:
+        batch.release()  # kept rows are freed by release only (their chunks go back to the pool)
+        raise
+    if unsafe:
         batch.release()
         return full()
     return batch

@@ -82,12 +82,12 @@ class PhaseTimer:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        """Time the enclosed block as `name`."""
+        """Time the enclosed block as `name` (added to earlier blocks of the same name)."""
         started = time.perf_counter()
         try:
             yield
         finally:
-            self.seconds[name] = round(time.perf_counter() - started, 3)
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
     def timed(self, name: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`action(*args, **kwargs)` timed as phase `name` (a phase submitted to a pool beside others)."""
@@ -314,8 +314,9 @@ def _land_staged(
     base_path = config.table_path("base", spec.table_name)
     with timer.phase("prepare"):
         batch = prepare_batch(spark, staged, spec, base_path, rules)
-        classified = classify(batch.rows, batch.duplicates, spec)
     try:
+        with timer.phase("prepare"):
+            classified = classify(batch.rows, batch.duplicates, spec)
         with timer.phase("classify"):
             counted = tally(batch, spec, rules)
         by_disposition, reasons = counted.by_disposition, counted.by_reason

@@ -231,9 +231,28 @@ def test_kept_rows_come_back_identical_from_chunks_and_release_frees_them(spark:
 
     others = stored_blocks(other=True)  # the upstream frame's two partitions among them
     assert others >= 2
-    release(kept_frame)
-    assert stored_blocks() == 0 and chunks.getStorageLevel().equals(
-        jvm.org.apache.spark.storage.StorageLevel.NONE()
-    )
-    assert stored_blocks(other=True) == others, "the upstream frame's stored rows are left alone"
+    keeper = jvm.lakehub.udf.KeptRows
+    keeper.setPoolBytes(0)  # empty the pool, then let it take up to 64 MB
+    keeper.setPoolBytes(64 * 2**20)
+    try:
+        release(kept_frame)
+        assert stored_blocks() == 0 and chunks.getStorageLevel().equals(
+            jvm.org.apache.spark.storage.StorageLevel.NONE()
+        )
+        assert stored_blocks(other=True) == others, "the upstream frame's stored rows are left alone"
+        pooled = keeper.pooledBytes()
+        assert pooled >= 2 * 4 * 2**20, "the released 4 MB chunks wait for the next kept frame"
+
+        # The next frame's rows go into those arrays and come back as they are, none of the old ones
+        second = upstream.select(
+            F.concat(F.lit("第二"), F.col("id")).alias("text"), F.repeat(F.lit("q"), 120)
+        )
+        again = keep_rows(second)
+        assert sorted(tuple(r) for r in again.collect()) == sorted(tuple(r) for r in second.collect())
+        assert keeper.pooledBytes() < pooled, "the second frame reused pooled arrays"
+        release(again)
+        assert keeper.pooledBytes() >= pooled, "its arrays went back to the pool"
+    finally:
+        keeper.setPoolBytes(0)
+        keeper.setPoolBytes(int(jvm.java.lang.Runtime.getRuntime().maxMemory()) // 8)
     upstream.unpersist()

@@ -1,11 +1,19 @@
 package lakehub.udf;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Row;
@@ -35,15 +43,79 @@ public final class KeptRows {
 
   private KeptRows() {}
 
-  /** Rows of one partition, each `sizes[i]` bytes, stored one after the other in `bytes`. */
+  /** Rows of one partition, each `sizes[i]` bytes, stored one after the other at the start of `bytes`. */
   public static final class Chunk implements Serializable {
-    private static final long serialVersionUID = 1L;
-    final byte[] bytes;
+    private static final long serialVersionUID = 2L;
+    transient byte[] bytes;
     final int[] sizes;
+    final int used;
 
-    Chunk(byte[] bytes, int[] sizes) {
+    Chunk(byte[] bytes, int[] sizes, int used) {
       this.bytes = bytes;
       this.sizes = sizes;
+      this.used = used;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+      out.defaultWriteObject();
+      out.write(bytes, 0, used); // a spilled chunk: its rows only, not the pooled array's free end
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      bytes = new byte[used];
+      in.readFully(bytes);
+    }
+  }
+
+  /**
+   * Chunk arrays of released frames, handed to the next frame kept in this JVM (at most {@link #poolBytes}).
+   * A kept frame's chunks outlive several young collections and end in the old generation; allocated anew
+   * for every landing, they fill old-generation memory the JVM has not touched yet, and on this project's VM
+   * the kernel's page faults made those collections the landing's slowest (0.6 s each, nearly all system
+   * time). Reused arrays are already there.
+   */
+  private static final ConcurrentLinkedDeque<byte[]> POOL = new ConcurrentLinkedDeque<>();
+
+  private static final AtomicLong POOLED = new AtomicLong();
+  private static volatile long poolBytes = Runtime.getRuntime().maxMemory() / 8;
+
+  /** Arrays each kept frame took (in this JVM), by the id of its chunks' RDD, until {@link #release}. */
+  private static final ConcurrentHashMap<Integer, ConcurrentLinkedQueue<byte[]>> LEASES =
+      new ConcurrentHashMap<>();
+
+  /** The most chunk memory kept for reuse; 0 turns reuse off (every chunk a new array). */
+  public static void setPoolBytes(long bytes) {
+    poolBytes = bytes;
+    if (bytes == 0) {
+      POOL.clear();
+      POOLED.set(0);
+    }
+  }
+
+  /** Bytes of chunk arrays waiting in the pool. */
+  public static long pooledBytes() {
+    return POOLED.get();
+  }
+
+  private static byte[] take(int size, ConcurrentLinkedQueue<byte[]> lease) {
+    byte[] bytes = size <= CHUNK_BYTES ? POOL.pollFirst() : null;
+    if (bytes != null) {
+      POOLED.addAndGet(-bytes.length);
+    } else {
+      bytes = new byte[Math.max(CHUNK_BYTES, size)];
+    }
+    if (lease != null) {
+      lease.add(bytes);
+    }
+    return bytes;
+  }
+
+  private static void giveBack(byte[] bytes) {
+    if (bytes.length == CHUNK_BYTES && POOLED.addAndGet(bytes.length) <= poolBytes) {
+      POOL.addFirst(bytes);
+    } else if (bytes.length == CHUNK_BYTES) {
+      POOLED.addAndGet(-bytes.length);
     }
   }
 
@@ -51,11 +123,13 @@ public final class KeptRows {
   private static final class Packer implements Iterator<Chunk> {
     private final Iterator<InternalRow> rows;
     private final UnsafeProjection toUnsafe;
+    private final ConcurrentLinkedQueue<byte[]> lease;
     private UnsafeRow pending;
 
-    Packer(Iterator<InternalRow> rows, StructType schema) {
+    Packer(Iterator<InternalRow> rows, StructType schema, int frame) {
       this.rows = rows;
       this.toUnsafe = UnsafeProjection.create(schema);
+      this.lease = LEASES.get(frame); // null in an executor JVM other than the driver's: no reuse there
     }
 
     private UnsafeRow next(InternalRow row) {
@@ -74,7 +148,7 @@ public final class KeptRows {
       }
       UnsafeRow first = pending != null ? pending : next(rows.next());
       pending = null;
-      byte[] bytes = new byte[Math.max(CHUNK_BYTES, first.getSizeInBytes())];
+      byte[] bytes = take(first.getSizeInBytes(), lease);
       int[] sizes = new int[1024];
       int used = 0;
       int count = 0;
@@ -96,7 +170,7 @@ public final class KeptRows {
         }
         row = next(rows.next());
       }
-      return new Chunk(used == bytes.length ? bytes : Arrays.copyOf(bytes, used), Arrays.copyOf(sizes, count));
+      return new Chunk(bytes, Arrays.copyOf(sizes, count), used);
     }
   }
 
@@ -146,12 +220,20 @@ public final class KeptRows {
     StructType schema = frame.schema();
     int fields = schema.length();
     JavaRDD<InternalRow> rows = frame.queryExecution().toRdd().toJavaRDD();
-    JavaRDD<Chunk> chunks = rows.mapPartitions(it -> new Packer(it, schema), true);
-    chunks.setName("lakehub kept rows");
+    int id = NEXT_LEASE.incrementAndGet();
+    LEASES.put(id, new ConcurrentLinkedQueue<>());
+    JavaRDD<Chunk> chunks = rows.mapPartitions(it -> new Packer(it, schema, id), true);
+    chunks.setName("lakehub kept rows " + id);
     chunks.persist(level);
+    LEASE_OF.put(chunks.id(), id);
     JavaRDD<InternalRow> replayed = chunks.mapPartitions(it -> new Replayer(it, fields), true);
     return frame.sparkSession().internalCreateDataFrame(replayed.rdd(), schema, false);
   }
+
+  private static final AtomicInteger NEXT_LEASE = new AtomicInteger();
+
+  /** Lease id of each kept frame's chunks RDD (by RDD id). */
+  private static final ConcurrentHashMap<Integer, Integer> LEASE_OF = new ConcurrentHashMap<>();
 
   /**
    * Unpersists the stored RDDs nearest to `rdd` along its lineage (a kept frame's chunks), now rather than
@@ -164,8 +246,13 @@ public final class KeptRows {
     while (!todo.isEmpty()) {
       RDD<?> current = todo.remove(todo.size() - 1);
       if (current.getStorageLevel() != StorageLevel.NONE()) {
-        current.unpersist(false);
+        current.unpersist(true); // blocking: no stored chunk refers to an array once it is pooled again
         released++;
+        Integer lease = LEASE_OF.remove(current.id());
+        ConcurrentLinkedQueue<byte[]> arrays = lease == null ? null : LEASES.remove(lease);
+        if (arrays != null) {
+          arrays.forEach(KeptRows::giveBack);
+        }
         continue;
       }
       for (org.apache.spark.Dependency<?> dependency :
