@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.lang.ref.SoftReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -73,23 +74,26 @@ public final class KeptRows {
    * A kept frame's chunks outlive several young collections and end in the old generation; allocated anew
    * for every landing, they fill old-generation memory the JVM has not touched yet, and on this project's VM
    * the kernel's page faults made those collections the landing's slowest (0.6 s each, nearly all system
-   * time). Reused arrays are already there.
+   * time). Reused arrays are already there. Softly held: a full collection short of memory takes them back.
    */
-  private static final ConcurrentLinkedDeque<byte[]> POOL = new ConcurrentLinkedDeque<>();
+  private static final ConcurrentLinkedDeque<SoftReference<byte[]>> POOL = new ConcurrentLinkedDeque<>();
 
+  /** Bytes of the arrays in the pool (a softly held array the collector took back still counts). */
   private static final AtomicLong POOLED = new AtomicLong();
+
   private static volatile long poolBytes = Runtime.getRuntime().maxMemory() / 8;
 
-  /** Arrays each kept frame took (in this JVM), by the id of its chunks' RDD, until {@link #release}. */
+  /** Arrays each kept frame took (in this JVM), by lease id, until {@link #release} pools them. */
   private static final ConcurrentHashMap<Integer, ConcurrentLinkedQueue<byte[]>> LEASES =
       new ConcurrentHashMap<>();
 
-  /** The most chunk memory kept for reuse; 0 turns reuse off (every chunk a new array). */
+  /** The most chunk memory kept for reuse; 0 also empties the pool (every chunk a new array). */
   public static void setPoolBytes(long bytes) {
     poolBytes = bytes;
     if (bytes == 0) {
-      POOL.clear();
-      POOLED.set(0);
+      while (POOL.pollFirst() != null) {
+        POOLED.addAndGet(-CHUNK_BYTES);
+      }
     }
   }
 
@@ -99,10 +103,13 @@ public final class KeptRows {
   }
 
   private static byte[] take(int size, ConcurrentLinkedQueue<byte[]> lease) {
-    byte[] bytes = size <= CHUNK_BYTES ? POOL.pollFirst() : null;
-    if (bytes != null) {
-      POOLED.addAndGet(-bytes.length);
-    } else {
+    byte[] bytes = null;
+    SoftReference<byte[]> pooled;
+    while (bytes == null && size <= CHUNK_BYTES && (pooled = POOL.pollFirst()) != null) {
+      POOLED.addAndGet(-CHUNK_BYTES);
+      bytes = pooled.get();
+    }
+    if (bytes == null) {
       bytes = new byte[Math.max(CHUNK_BYTES, size)];
     }
     if (lease != null) {
@@ -112,10 +119,13 @@ public final class KeptRows {
   }
 
   private static void giveBack(byte[] bytes) {
-    if (bytes.length == CHUNK_BYTES && POOLED.addAndGet(bytes.length) <= poolBytes) {
-      POOL.addFirst(bytes);
-    } else if (bytes.length == CHUNK_BYTES) {
-      POOLED.addAndGet(-bytes.length);
+    if (bytes.length != CHUNK_BYTES) {
+      return; // a row larger than a chunk had an array of its own size
+    }
+    if (POOLED.addAndGet(CHUNK_BYTES) <= poolBytes) {
+      POOL.addFirst(new SoftReference<>(bytes));
+    } else {
+      POOLED.addAndGet(-CHUNK_BYTES);
     }
   }
 
