@@ -409,7 +409,8 @@ def keep_rows(frame: DataFrame) -> DataFrame:
     old generation; a serialized one runs every row through Java serialization on each of the landing's
     three later reads. Chunks: eight 1M-row first loads alternating with row objects in two JVMs, median
     10.8 s against 12.1 s, 20.0 against 22.4 CPU-s (README, "Benchmarks", session 19). A lost chunk is recomputed
-    from the delivery (the lineage is kept). `release` frees them.
+    from the delivery (the lineage is kept). `release` frees them, and their arrays wait in a pool for the
+    next frame kept in the JVM (already in the old generation: no fresh memory for the collector to fill).
     """
     jvm = frame.sparkSession._jvm
     assert jvm is not None  # a classic (py4j) session
