@@ -142,7 +142,7 @@ public final class KeptRows {
       this.lease = LEASES.get(frame); // null in an executor JVM other than the driver's: no reuse there
     }
 
-    private UnsafeRow next(InternalRow row) {
+    private UnsafeRow unsafe(InternalRow row) {
       return row instanceof UnsafeRow ? (UnsafeRow) row : toUnsafe.apply(row);
     }
 
@@ -156,7 +156,7 @@ public final class KeptRows {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      UnsafeRow first = pending != null ? pending : next(rows.next());
+      UnsafeRow first = pending != null ? pending : unsafe(rows.next());
       pending = null;
       byte[] bytes = take(first.getSizeInBytes(), lease);
       int[] sizes = new int[1024];
@@ -178,7 +178,7 @@ public final class KeptRows {
         if (!rows.hasNext()) {
           break;
         }
-        row = next(rows.next());
+        row = unsafe(rows.next());
       }
       return new Chunk(bytes, Arrays.copyOf(sizes, count), used);
     }
