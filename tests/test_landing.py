@@ -249,6 +249,27 @@ def test_landed_tables_are_registered_and_readable_by_delta_rs(
     )
 
 
+def test_unique_per_row_provenance_columns_are_written_without_a_dictionary(
+    spark: Any, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    from lakehub.pipelines.spark import UNIQUE_PER_ROW_COLUMNS
+
+    # One repeated value per column, so that Parquet would keep a dictionary for any column it may use one for.
+    names = [*UNIQUE_PER_ROW_COLUMNS, "id_number"]
+    frame = spark.range(1000).select(*[F.lit(7).cast("long").alias(name) for name in names])
+    target = tmp_path / "table"
+    frame.coalesce(1).write.format("delta").save(str(target))
+    (file,) = target.glob("*.parquet")
+    group = pq.ParquetFile(file).metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
+    for name in UNIQUE_PER_ROW_COLUMNS:
+        assert not any("DICTIONARY" in e for e in encodings[name]), (name, encodings[name])
+    assert any("DICTIONARY" in e for e in encodings["id_number"]), encodings["id_number"]
+
+
 @pytest.mark.parametrize("metrics", ["true", "false"])
 def test_new_table_outcome_counts_rows_with_or_without_commit_metrics(
     spark: Any, tmp_path: Path, metrics: str
