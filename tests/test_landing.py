@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -249,25 +250,31 @@ def test_landed_tables_are_registered_and_readable_by_delta_rs(
     )
 
 
-def test_unique_per_row_provenance_columns_are_written_without_a_dictionary(
+def test_provenance_columns_are_written_without_a_dictionary_and_files_without_parquet_statistics(
     spark: Any, tmp_path: Path
 ) -> None:
     import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
+    from lakehub.pipelines.delta_io import stats_columns
     from lakehub.pipelines.spark import UNIQUE_PER_ROW_COLUMNS
 
     # One repeated value per column, so that Parquet would keep a dictionary for any column it may use one for.
     names = [*UNIQUE_PER_ROW_COLUMNS, "id_number"]
     frame = spark.range(1000).select(*[F.lit(7).cast("long").alias(name) for name in names])
     target = tmp_path / "table"
-    frame.coalesce(1).write.format("delta").save(str(target))
+    frame.coalesce(1).write.format("delta").options(**stats_columns("id_number")).save(str(target))
     (file,) = target.glob("*.parquet")
     group = pq.ParquetFile(file).metadata.row_group(0)
     encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
     for name in UNIQUE_PER_ROW_COLUMNS:
         assert not any("DICTIONARY" in e for e in encodings[name]), (name, encodings[name])
     assert any("DICTIONARY" in e for e in encodings["id_number"]), encodings["id_number"]
+    # Parquet's own min/max statistics are off; file skipping uses Delta's, still collected on the key.
+    assert not any(group.column(i).is_stats_set for i in range(group.num_columns))
+    log = (target / "_delta_log" / "00000000000000000000.json").read_text(encoding="utf-8")
+    (stats,) = [json.loads(json.loads(line)["add"]["stats"]) for line in log.splitlines() if '"add"' in line]
+    assert stats["numRecords"] == 1000 and stats["minValues"] == {"id_number": 7}
 
 
 @pytest.mark.parametrize("metrics", ["true", "false"])
