@@ -40,15 +40,19 @@ def make_resident_id(area_code: str, birth_date: date, sequence: int) -> str:
     return first17 + resident_id_check_digit(first17)
 
 
-def is_valid_resident_id(value: str) -> bool:
-    """Tell whether an 18-character resident ID has a real birth date (1900–today) and a valid check character."""
+def is_valid_resident_id(value: str, today: date | None = None) -> bool:
+    """Tell whether an 18-character resident ID has a real birth date (1900–today) and a valid check character.
+
+    `today` is the last acceptable birth date (default: the machine's date at the call), as the Spark form
+    (`cn_spark.resident_id_valid`) takes it: a caller comparing the two passes the same day to both.
+    """
     if len(value) != 18 or not value[:17].isdigit():
         return False
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if not date(1900, 1, 1) <= birth <= date.today():
+    if not date(1900, 1, 1) <= birth <= (today or date.today()):
         return False
     return resident_id_check_digit(value[:17]) == value[17]
 

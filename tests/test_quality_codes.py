@@ -30,7 +30,7 @@ from lakehub.quality_rules.masking import (
     mask_value,
 )
 
-TODAY = dt.date.today()
+TODAY = dt.date.today()  # fixed at import, passed to every validator: a run across midnight judges one day
 TOMORROW = TODAY + dt.timedelta(days=1)
 VALID_IDS = [
     "360404198503150015",
@@ -109,8 +109,8 @@ def test_resident_id_check_digits_agree_with_python_stdnum() -> None:
 
 
 def test_python_validators_accept_the_valid_and_reject_the_invalid_examples() -> None:
-    assert all(is_valid_resident_id(v) for v in VALID_IDS)
-    assert not any(is_valid_resident_id(v) for v in INVALID_IDS)
+    assert all(is_valid_resident_id(v, TODAY) for v in VALID_IDS)
+    assert not any(is_valid_resident_id(v, TODAY) for v in INVALID_IDS)
     assert all(is_valid_uscc(v) for v in VALID_USCC)
     assert not any(is_valid_uscc(v) for v in INVALID_USCC)
     assert [is_valid_mobile(v) for v in MOBILES] == [True, True, True, False, False, False, False]
@@ -167,7 +167,7 @@ def test_spark_validators_and_masks_agree_with_python_on_every_example(spark: An
             )
             continue
         expected = {
-            "id": is_valid_resident_id(value),
+            "id": is_valid_resident_id(value, TODAY),
             "uscc": is_valid_uscc(value),
             "mobile": is_valid_mobile(value),
             "admin": is_valid_admin_code(value),
