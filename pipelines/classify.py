@@ -299,20 +299,24 @@ def base_rows(classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name
     )
 
 
-def quarantine_rows(
-    classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name: str, sha256: str
-) -> DataFrame:
-    """Quarantined and rejected rows as delivered (duplicates: as standardised), with reasons and provenance."""
-    raw = [
+def delivered_values(rows: DataFrame, spec: SourceSpec) -> list[Column]:
+    """Each spec column as the quarantine stores it: the delivered text of a flagged row, else the typed value."""
+    return [
         (
             F.coalesce(F.col(RAW_PREFIX + c), F.col(c).cast("string"))
-            if RAW_PREFIX + c in classified.columns
+            if RAW_PREFIX + c in rows.columns
             else F.col(c).cast("string")
         ).alias(c)
         for c in spec.column_names
     ]
+
+
+def quarantine_rows(
+    classified: DataFrame, spec: SourceSpec, *, run_id: str, file_name: str, sha256: str
+) -> DataFrame:
+    """Quarantined and rejected rows as delivered (duplicates: as standardised), with reasons and provenance."""
     return classified.where(F.col("_disposition") != LANDED).select(
-        *raw,
+        *delivered_values(classified, spec),
         F.col("_reasons"),
         F.col("_disposition"),
         F.col(CORRUPT).alias("_raw_record"),
@@ -321,6 +325,18 @@ def quarantine_rows(
         F.col("_row").alias("_source_row"),
         F.lit(run_id).alias("_run_id"),
         instant("_row").alias("_quarantined_at"),
+    )
+
+
+def flagged_rows(rows: DataFrame, spec: SourceSpec, *, file_name: str) -> DataFrame:
+    """Readable rows of a batch with reasons of their own, as `quarantine_rows` writes them (values, _reasons,
+    _source_file, _source_row): every row a landing rule quarantined, without the join that finds later
+    copies of a key (their only reason is DUPLICATE_KEY, no rule's)."""
+    return rows.where(F.col(CORRUPT).isNull() & (F.size("_reasons") > 0)).select(
+        *delivered_values(rows, spec),
+        F.col("_reasons"),
+        F.lit(file_name).alias("_source_file"),
+        F.col("_row").alias("_source_row"),
     )
 
 

@@ -304,6 +304,7 @@ def _land_staged(
         REJECTED,
         base_rows,
         classify,
+        flagged_rows,
         prepare_batch,
         quarantine_rows,
         tally,
@@ -341,6 +342,19 @@ def _land_staged(
             return dataclasses.replace(outcome, unchanged=outcome.unchanged + batch.unchanged_lines)
 
         def write_quarantine() -> tuple[WriteOutcome, list[FailingRow]]:
+            failing: list[FailingRow] = []
+            if rules is not None and counted.suite_result is not None:
+                # The issue rows come from the batch, first: a small job that runs while the base write is
+                # still being planned. Read back from the quarantine once written, they waited for the new
+                # version's snapshot and queued behind the base write's long tasks (README, "Session 21").
+                with timer.phase("issue_rows"):
+                    failing = landing_failing_rows(
+                        flagged_rows(batch.rows, spec, file_name=file_name),
+                        spec,
+                        rules.suite,
+                        counted.suite_result,
+                        cap=DEFAULT_ISSUE_CAP,
+                    )
             with timer.phase("quarantine_write"):
                 outcome = replace_file_rows(
                     spark,
@@ -350,18 +364,6 @@ def _land_staged(
                     quarantine_path,
                     staged.sha256,
                     quarantined + rejected,
-                )
-            if rules is None or counted.suite_result is None:
-                return outcome, []
-            with timer.phase("issue_rows"):
-                failing = landing_failing_rows(
-                    spark,
-                    spec,
-                    rules.suite,
-                    counted.suite_result,
-                    quarantine_path=quarantine_path,
-                    sha256=staged.sha256,
-                    cap=DEFAULT_ISSUE_CAP,
                 )
             return outcome, failing
 

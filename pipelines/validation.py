@@ -16,7 +16,7 @@ from lakehub.quality_rules.masking import Sensitivity
 from lakehub.quality_rules.recording import FailingRow, issue_values, record_suite_result
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
     from lakehub.quality_rules import Suite, SuiteResult
 
@@ -74,17 +74,12 @@ def _first_failing_rows(
 
 
 def landing_failing_rows(
-    spark: SparkSession,
-    spec: SourceSpec,
-    suite: Suite,
-    result: SuiteResult,
-    *,
-    quarantine_path: str,
-    sha256: str,
-    cap: int,
+    flagged: DataFrame, spec: SourceSpec, suite: Suite, result: SuiteResult, *, cap: int
 ) -> list[FailingRow]:
-    """The delivery's rows quarantined by the suite's rules (reason code = rule id), at most `cap` per rule,
-    read back once written. Nothing is read when no rule failed or nothing is wanted (`cap` 0)."""
+    """The delivery's rows quarantined by the suite's rules (reason code = rule id), at most `cap` per rule in
+    delivery order. `flagged` holds the delivery's quarantined rows as the quarantine table stores them
+    (`classify.flagged_rows`): read before the write, so the landing's last seconds do not wait for a read
+    of the table back. Nothing is read when no rule failed or nothing is wanted (`cap` 0)."""
     from pyspark.sql import functions as F
 
     if not cap or not any(not r.success or r.unexpected_count for r in result.results):
@@ -92,8 +87,7 @@ def landing_failing_rows(
     rule_ids = [rule.id for rule in suite.rules if rule.id]
     read = list(dict.fromkeys([*spec.business_key, *(c for rule in suite.rules for c in rule.columns)]))
     read = [c for c in read if c in spec.column_names]
-    table = spark.read.format("delta").load(quarantine_path).where(F.col("_source_sha256") == sha256)
-    failing = table.select(
+    failing = flagged.select(
         F.explode("_reasons").alias("_rule"),
         *[F.col(c).alias(f"_v{i}") for i, c in enumerate(read)],
         "_source_file",

@@ -503,3 +503,85 @@ def test_raw_copy_is_written_beside_staging_and_a_failed_copy_lands_nothing(
     assert [c.relative_to(raw).parts for c in copies] == [(result.sha256[:16], "ga_population.csv")]
     assert copies[0].read_bytes() == path.read_bytes()
     assert {"stage", "raw_copy", "rules", "stage_wait"} <= set(result.timings_s)
+
+
+def test_issue_rows_taken_from_the_batch_are_the_quarantined_rows_of_each_failing_rule(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    """Landing records a failing rule's rows from the classified batch, before writing the quarantine: they
+    must be exactly the quarantine's rows carrying that rule's id, with the values the quarantine holds."""
+    gender_rule = "expect_column_pair_values_to_match_cn_resident_id_gender:id_number,gender"
+    id_rule = "expect_column_values_to_be_valid_cn_resident_id:id_number"
+    delivery = [
+        population_row(),
+        population_row(id_number=ID_FEMALE_1990, name="李娜", gender="男", birth_date="1990-07-22"),
+        population_row(id_number="36040419850315001X", name="坏号"),  # wrong check digit
+        population_row(id_number=ID_MALE_1985, phone="13900000000"),  # duplicate key: no rule's row
+        population_row(  # unreadable date: no rule's row
+            id_number=ID_THIRD, gender="女", birth_date="1970-01-01", registered_date="2023/13/45"
+        ),
+        population_row(id_number="36040419900722004X", name="赵敏", gender="男", birth_date="1990-07-22"),
+    ]
+    path = write_population(tmp_path / "landing" / "ga_population.csv", delivery)
+    result = _land(spark, lakehub_config, catalog_store, path)
+    assert result.reasons[gender_rule] == 2 and result.reasons[id_rule] == 1
+    quarantined = {r["_source_row"]: r for r in _table(spark, lakehub_config, "quarantine").collect()}
+    expected = {
+        (reason, row): record
+        for row, record in quarantined.items()
+        for reason in record["_reasons"]
+        if reason in (gender_rule, id_rule)
+    }
+    issues = catalog_store.list_issues(dataset="base.population")
+    assert (
+        {(i.rule_id, i.source_row) for i in issues}
+        == set(expected)
+        == {
+            (gender_rule, 2),
+            (gender_rule, 6),
+            (id_rule, 3),
+        }
+    )
+    for issue in issues:
+        assert issue.source_file == "ga_population.csv"
+        if issue.field == "gender":  # not sensitive: stored as delivered
+            assert issue.value == expected[(issue.rule_id, issue.source_row)]["gender"] == "男"
+
+
+def test_a_second_landing_in_the_same_jvm_compiles_no_code_again(
+    spark: Any, lakehub_config: LakehubConfig, catalog_store: CatalogStore, tmp_path: Path
+) -> None:
+    """Spark's cache of generated classes keeps a landing's (67 for the population source) while other work
+    runs; with Spark's default size of 100, evicting from 25 per quarter, a landing compiled them again."""
+    from tests.conftest import make_config
+
+    metric = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    path = write_population(tmp_path / "landing" / "ga_population.csv", DELIVERY)
+    first = _land(spark, lakehub_config, catalog_store, path)
+    for i in range(120):  # other work in between (other sources, models): code of its own
+        spark.range(1).selectExpr(f"id * {i + 2} AS x").collect()
+    compiled = metric.getCount()
+    again = make_config(tmp_path / "again")
+    with CatalogStore.open(again.effective_catalog_url) as store:
+        result = land_file(again, store, POPULATION, path, spark_factory=lambda: spark)
+    assert (
+        (result.rows_landed, result.rows_quarantined) == (first.rows_landed, first.rows_quarantined) == (3, 3)
+    )
+    assert metric.getCount() == compiled, "the same landing into new tables generated code already compiled"
+
+
+def test_a_delta_commit_runs_no_extra_job_to_check_its_checksum(spark: Any, tmp_path: Path) -> None:
+    """In a non-UTC session (lakehub's Asia/Shanghai) Delta 4 replays the whole log after every commit
+    (two jobs) to check the checksum's file list, unless lakehub turns the check off."""
+    assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
+    context = spark.sparkContext
+    path = str(tmp_path / "t")
+    frame = spark.range(10).selectExpr("id", "cast(id as string) AS s")
+    frame.write.format("delta").save(path)
+    context.setJobGroup("lakehub-append-test", "append")
+    try:
+        frame.write.format("delta").mode("append").save(path)
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]  # py4j clears it
+    assert len(context.statusTracker().getJobIdsForGroup("lakehub-append-test")) == 1, "write job only"
+    assert spark.read.format("delta").load(path).count() == 20
