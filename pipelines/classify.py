@@ -16,7 +16,14 @@ from pyspark.sql import functions as F
 from lakehub.pipelines.delta_io import landed_lines
 from lakehub.pipelines.intake import ROW_SEPARATOR, StagedFile
 from lakehub.pipelines.sources import SourceSpec
-from lakehub.pipelines.standardise import CSV_SPLIT_FUNCTION, error_column, instant, standardise_columns
+from lakehub.pipelines.standardise import (
+    CSV_SPLIT_FUNCTION,
+    error_column,
+    instant,
+    sql_name,
+    sql_string,
+    standardise_columns,
+)
 from lakehub.quality_rules import Suite, SuiteResult
 from lakehub.quality_rules.compiled import CompiledRule, GroupCheck, RowCheck
 from lakehub.quality_rules.engine_cross import check_predicates, compile_row_rules
@@ -174,17 +181,16 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     # common sub-expressions, e.g. the digits of a resident ID that several rules read.
     none = F.array().cast("array<string>")
     readable_row = F.col(CORRUPT).isNull()
-    parts = [
-        F.when(readable_row & F.col(error_column(c)).isNotNull(), F.array(F.col(error_column(c)))).otherwise(
-            none
-        )
-        for c in spec.column_names
+    empty, readable = "CAST(array() AS ARRAY<STRING>)", f"{sql_name(CORRUPT)} IS NULL"
+    parts = [  # as SQL text: one call into the JVM each (see standardise.py)
+        F.expr(f"CASE WHEN {readable} AND {e} IS NOT NULL THEN array({e}) ELSE {empty} END")
+        for e in (sql_name(error_column(c)) for c in spec.column_names)
     ]
     parts += [
-        F.when(
-            readable_row & F.col(key).isNull() & F.col(error_column(key)).isNull(),
-            F.array(F.lit(f"KEY_MISSING:{key}")),
-        ).otherwise(none)
+        F.expr(
+            f"CASE WHEN {readable} AND {sql_name(key)} IS NULL AND {sql_name(error_column(key))} IS NULL "
+            f"THEN array({sql_string(f'KEY_MISSING:{key}')}) ELSE {empty} END"
+        )
         for key in spec.business_key
     ]
     # A value that could not be read is reported once (TYPE_INVALID/REQUIRED_MISSING); rules judge the rest.
@@ -263,7 +269,7 @@ def classify(rows: DataFrame, duplicates: DataFrame, spec: SourceSpec) -> DataFr
         (F.size("_reasons") == 0) & F.col("_first_row").isNotNull() & (F.col("_row") != F.col("_first_row"))
     )
     reasons = F.when(later_copy, F.array(F.lit(duplicate_reason(spec)))).otherwise(F.col("_reasons"))
-    marked = joined.select(*[c for c in rows.columns if c != "_reasons"], reasons.alias("_reasons"))
+    marked = joined.withColumn("_reasons", reasons).drop("_first_row")  # two calls, not three per column
     disposition = (
         F.when(F.col(CORRUPT).isNotNull(), F.lit(REJECTED))
         .when(F.size("_reasons") == 0, F.lit(LANDED))

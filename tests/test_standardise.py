@@ -14,12 +14,14 @@ from lakehub.quality_rules.cn_codes import id15_to_id18, is_valid_resident_id
 pytestmark = pytest.mark.spark
 
 
-def _standardise(spark: Any, spec: ColumnSpec, values: list[str | None]) -> list[tuple[Any, str | None]]:
+def _standardise(
+    spark: Any, spec: ColumnSpec, values: list[str | None], sentinels: tuple[str, ...] | None = None
+) -> list[tuple[Any, str | None]]:
     from lakehub.pipelines.sources import DEFAULT_SENTINELS
     from lakehub.pipelines.standardise import error_column, standardise_columns
 
     frame = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "i int, raw string")
-    result = standardise_columns(frame, {spec.name: "raw"}, [spec], DEFAULT_SENTINELS)
+    result = standardise_columns(frame, {spec.name: "raw"}, [spec], sentinels or DEFAULT_SENTINELS)
     rows = result.orderBy("i").collect()
     return [(r[spec.name], r[error_column(spec.name)]) for r in rows]
 
@@ -98,6 +100,14 @@ def test_sentinels_and_blanks_become_null_without_a_reason(spark: Any) -> None:
     assert _standardise(spark, spec, ["-9999", "  ", "NULL", "无", None, "88.5"]) == [(None, None)] * 5 + [
         (Decimal("88.50"), None)
     ]
+
+
+def test_sentinels_with_quotes_and_backslashes_are_matched_exactly(spark: Any) -> None:
+    """The sentinel test is SQL text: quotes and backslashes in a spec's sentinels must stay literal."""
+    spec = ColumnSpec(name="note", type="string", title="备注")
+    sentinels = ("it's", "a\\b", "%", "x_y")
+    values = ["it's", "a\\b", "%", "x_y", "its", "ab", "a\\\\b", "xzy", "备注"]
+    assert [v for v, _ in _standardise(spark, spec, values, sentinels)] == [None] * 4 + values[4:]
 
 
 def test_required_column_left_blank_gets_a_reason(spark: Any) -> None:
