@@ -181,14 +181,14 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     # common sub-expressions, e.g. the digits of a resident ID that several rules read.
     none = F.array().cast("array<string>")
     readable_row = F.col(CORRUPT).isNull()
-    empty, readable = "CAST(array() AS ARRAY<STRING>)", f"{sql_name(CORRUPT)} IS NULL"
+    empty, readable_sql = "CAST(array() AS ARRAY<STRING>)", f"{sql_name(CORRUPT)} IS NULL"
     parts = [  # as SQL text: one call into the JVM each (see standardise.py)
-        F.expr(f"CASE WHEN {readable} AND {e} IS NOT NULL THEN array({e}) ELSE {empty} END")
+        F.expr(f"CASE WHEN {readable_sql} AND {e} IS NOT NULL THEN array({e}) ELSE {empty} END")
         for e in (sql_name(error_column(c)) for c in spec.column_names)
     ]
     parts += [
         F.expr(
-            f"CASE WHEN {readable} AND {sql_name(key)} IS NULL AND {sql_name(error_column(key))} IS NULL "
+            f"CASE WHEN {readable_sql} AND {sql_name(key)} IS NULL AND {sql_name(error_column(key))} IS NULL "
             f"THEN array({sql_string(f'KEY_MISSING:{key}')}) ELSE {empty} END"
         )
         for key in spec.business_key
