@@ -179,9 +179,8 @@ def standardise_rows(parsed: DataFrame, spec: SourceSpec, rules: LandingRules | 
     # Reasons are concatenated one-element arrays, each under a condition of its own: unlike `filter`, which
     # Spark evaluates interpreted, this is generated code, and the conditions (always evaluated) share their
     # common sub-expressions, e.g. the digits of a resident ID that several rules read.
-    none = F.array().cast("array<string>")
-    readable_row = F.col(CORRUPT).isNull()
     empty, readable_sql = "CAST(array() AS ARRAY<STRING>)", f"{sql_name(CORRUPT)} IS NULL"
+    none, readable_row = F.expr(empty), F.expr(readable_sql)
     parts = [  # as SQL text: one call into the JVM each (see standardise.py)
         F.expr(f"CASE WHEN {readable_sql} AND {e} IS NOT NULL THEN array({e}) ELSE {empty} END")
         for e in (sql_name(error_column(c)) for c in spec.column_names)

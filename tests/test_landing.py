@@ -573,15 +573,13 @@ def test_a_second_landing_in_the_same_jvm_compiles_no_code_again(
 def test_a_delta_commit_runs_no_extra_job_to_check_its_checksum(spark: Any, tmp_path: Path) -> None:
     """In a non-UTC session (lakehub's Asia/Shanghai) Delta 4 replays the whole log after every commit
     (two jobs) to check the checksum's file list, unless lakehub turns the check off."""
+    from lakehub.quality_rules.engine_gx import _counting_jobs
+
     assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
-    context = spark.sparkContext
     path = str(tmp_path / "t")
     frame = spark.range(10).selectExpr("id", "cast(id as string) AS s")
     frame.write.format("delta").save(path)
-    context.setJobGroup("lakehub-append-test", "append")
-    try:
+    with _counting_jobs(spark) as jobs:  # its own job group, the thread's restored after
         frame.write.format("delta").mode("append").save(path)
-    finally:
-        context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]  # py4j clears it
-    assert len(context.statusTracker().getJobIdsForGroup("lakehub-append-test")) == 1, "write job only"
+        assert jobs() == 1, "write job only"
     assert spark.read.format("delta").load(path).count() == 20
