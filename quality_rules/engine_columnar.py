@@ -1,14 +1,15 @@
-"""The columnar one pass: a suite evaluated over a file scan's column batches (lakehub.udf.ColumnarChecks).
+"""The columnar one pass: a suite evaluated over a scan's column batches (lakehub.udf.ColumnarChecks).
 
-Spark's own pass (engine_spark) turns a Parquet or Delta scan's column batches into rows, copying every
-string of a dictionary-encoded page out of its dictionary, before any check runs. When the frame is a
-plain file scan and every rule of the suite is one of the kernels below, the JVM reads the batches in
-place instead (national-code checks once per dictionary entry) and returns the same counts, table
+Spark's own pass (engine_spark) turns a Parquet or Delta scan's column batches — and a cached frame's
+batches — into rows, copying every string (out of its dictionary, out of the cache's buffer) before any
+check runs. When the frame is a plain file scan or a plain scan of a cached frame and every rule of the
+suite is one of the kernels below, the JVM reads the batches in place instead (national-code checks once
+per dictionary entry, strings checked on their bytes where they lie) and returns the same counts, table
 aggregates and sample texts; `engine_spark.validate` then builds the same results from them. Anything
-else — a cached or computed frame, a rule without a kernel, a row_condition other than `column OP number`
+else — a computed or filtered frame, a rule without a kernel, a row_condition other than `column OP number`
 or `column = 'text'`, a column of another type, uniqueness over more than MAX_DUPLICATE_KEYS repeated
 values — returns None and the row engine runs. The tests run every kernel through both
-engines on the same files.
+engines on the same files and caches.
 """
 
 from __future__ import annotations
@@ -313,7 +314,7 @@ def plan_pass(
     scan = frame.select(*map(column, selected))
     jvm: Any = frame.sparkSession._jvm  # classic Spark: the plan check reads the JVM's physical plan
     if not jvm.lakehub.udf.ColumnarChecks.scanOf(scan._jdf):
-        log.debug("row pass: the frame is not a plain file scan")
+        log.debug("row pass: the frame is neither a plain file scan nor a plain cache scan")
         return None
     return ColumnarPlan(
         selected=tuple(selected),

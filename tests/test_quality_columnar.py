@@ -1,8 +1,10 @@
-"""The columnar pass over file scans agrees with the row pass, kernel by kernel, and steps aside when it cannot."""
+"""The columnar pass over file scans and cached frames agrees with the row pass, kernel by kernel, and steps aside
+when it cannot."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from decimal import Decimal
@@ -222,20 +224,54 @@ def _columnar_used(frame: Any, suite: Suite) -> bool:
     return engine_columnar.plan_pass(frame, compiled, as_of=AS_OF, samples=True) is not None
 
 
-@pytest.mark.parametrize("dictionary", [True, False], ids=["dictionary-pages", "plain-pages"])
+def _cached(spark: Any, compressed: bool, count: int = 3000, seed: int = 7) -> Any:
+    """The rows cached in batches of 250 (so every partition has several), compressed or (lakehub's setting)
+    not: compressed, Spark picks a scheme per column and batch (dictionaries, runs, deltas)."""
+    frame = spark.createDataFrame(_rows(count, seed), SCHEMA).repartition(3)
+    settings = {
+        "spark.sql.inMemoryColumnarStorage.batchSize": "250",
+        "spark.sql.inMemoryColumnarStorage.compressed": str(compressed).lower(),
+    }
+    previous = {key: spark.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        cached = frame.cache()
+        cached.count()
+    finally:
+        for key, value in previous.items():
+            spark.conf.set(key, value)
+    return cached
+
+
+@pytest.mark.parametrize("storage", ["dictionary-pages", "plain-pages", "cached", "cached-compressed"])
 def test_columnar_pass_gives_the_row_pass_counts_samples_and_observations(
-    spark: Any, tmp_path: Path, dictionary: bool
+    spark: Any, tmp_path: Path, storage: str
 ) -> None:
     import pyarrow.parquet as pq
 
     from lakehub.quality_rules import engine_spark
 
     suite = _suite(SUITE)
-    frame = _parquet(spark, tmp_path, dictionary)
-    files = sorted((tmp_path / f"data-{dictionary}").glob("*.parquet"))
-    assert len(files) == 3 and all(pq.ParquetFile(f).num_row_groups >= 3 for f in files), (
-        "dictionaries change"
-    )
+    if storage.startswith("cached"):
+        frame = _cached(spark, compressed=storage == "cached-compressed")
+        layout = json.loads(spark.sparkContext._jvm.lakehub.udf.ColumnarChecks.cacheLayout(frame._jdf))
+        assert layout["batches"] >= 12, "several cached batches per partition"
+        schemes = layout["schemes"]
+        if storage == "cached":
+            assert all(found == ["PassThrough"] for found in schemes.values()), schemes
+        else:  # strings read by the pass itself (plain and dictionary), the rest by Spark's decoders
+            assert "DictionaryEncoding" in schemes["gender"] and "PassThrough" in schemes["rid"], schemes
+            assert {"RunLengthEncoding", "IntDelta", "LongDelta", "DictionaryEncoding"} & {
+                scheme for name in ("small", "qty", "created") for scheme in schemes[name]
+            }, schemes
+    else:
+        dictionary = storage == "dictionary-pages"
+        frame = _parquet(spark, tmp_path, dictionary)
+        files = sorted((tmp_path / f"data-{dictionary}").glob("*.parquet"))
+        assert len(files) == 3 and all(pq.ParquetFile(f).num_row_groups >= 3 for f in files), (
+            "dictionaries change"
+        )
     assert _columnar_used(frame, suite)
     rows = engine_spark.validate(frame, suite, as_of=AS_OF, columnar=False)
     columnar = engine_spark.validate(frame, suite, as_of=AS_OF)
@@ -245,6 +281,50 @@ def test_columnar_pass_gives_the_row_pass_counts_samples_and_observations(
     assert len(failing) >= 25, "the data exercises almost every rule's failures"
     assert any(r.sample_unexpected and "*" in r.sample_unexpected[0] for r in columnar.results), "masked"
     assert any(r.success for r in rows.results) and any(not r.success for r in rows.results)
+    if storage.startswith("cached"):
+        frame.unpersist()
+
+
+def test_a_cached_column_whose_batches_change_scheme_is_read_batch_by_batch(spark: Any) -> None:
+    """One task reads an int column dictionary-encoded in some batches and plain in the next ones: a batch
+    must not be read through the dictionary the batch before it had."""
+    from lakehub.quality_rules import engine_spark
+
+    rng = random.Random(5)
+    values = [
+        rng.choice([5, 700_000, 2_000_000_000]) if (n // 250) % 2 == 0 else rng.randrange(10**6)
+        for n in range(2000)
+    ]
+    frame = spark.createDataFrame([(v, v * 7) for v in values], "n int, m bigint").coalesce(1)
+    previous = {
+        k: spark.conf.get(k)
+        for k in (
+            "spark.sql.inMemoryColumnarStorage.batchSize",
+            "spark.sql.inMemoryColumnarStorage.compressed",
+        )
+    }
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "250")
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "true")
+    try:
+        cached = frame.cache()
+        cached.count()
+    finally:
+        for key, value in previous.items():
+            spark.conf.set(key, value)
+    try:
+        layout = json.loads(spark.sparkContext._jvm.lakehub.udf.ColumnarChecks.cacheLayout(cached._jdf))
+        assert {"DictionaryEncoding", "PassThrough"} <= set(layout["schemes"]["n"]), layout
+        suite = _suite(
+            "suite: s\ndataset: base.s\nrules:\n"
+            "  - {expectation: expect_column_values_to_be_between, column: n, min_value: 2, max_value: 500000}\n"
+            "  - {expectation: expect_column_values_to_be_between, column: m, min_value: 14, max_value: 3500000}\n"
+        )
+        assert _columnar_used(cached, suite)
+        rows = engine_spark.validate(cached, suite, as_of=AS_OF, columnar=False)
+        assert _verdicts(engine_spark.validate(cached, suite, as_of=AS_OF)) == _verdicts(rows)
+        assert all(r.unexpected_count > 0 for r in rows.results)
+    finally:
+        cached.unpersist()
 
 
 def test_columnar_pass_without_samples_keeps_the_counts(spark: Any, tmp_path: Path) -> None:
@@ -273,7 +353,7 @@ def test_columnar_pass_reads_a_delta_table_and_follows_the_session_date(spark: A
 @pytest.mark.parametrize(
     ("case", "rule"),
     [
-        ("cached", "{expectation: expect_column_values_to_not_be_null, column: rid}"),
+        ("cached and filtered", "{expectation: expect_column_values_to_not_be_null, column: rid}"),
         ("filtered", "{expectation: expect_column_values_to_not_be_null, column: rid}"),
         (
             "sql condition",
@@ -315,16 +395,17 @@ def test_row_pass_runs_where_the_columnar_pass_cannot_be_exact(
 
     suite = _one_rule(rule)
     frame = _parquet(spark, tmp_path, True, count=200, seed=3)
-    if case == "cached":
-        frame = frame.cache()
+    cached = frame.cache() if case == "cached and filtered" else None
+    if cached is not None:
+        frame = cached.where("qty > 0")
     elif case == "filtered":
         frame = frame.where("qty > 0")
     assert not _columnar_used(frame, suite)
     result = engine_spark.validate(frame, suite, as_of=AS_OF)
     assert _verdicts(result) == _verdicts(engine_spark.validate(frame, suite, as_of=AS_OF, columnar=False))
     assert result.row_count > 0
-    if case == "cached":
-        frame.unpersist()
+    if cached is not None:
+        cached.unpersist()
 
 
 def test_uniqueness_over_too_many_repeated_values_runs_the_row_pass(

@@ -1,5 +1,6 @@
 package lakehub.udf;
 
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -26,24 +27,25 @@ public final class CnAdminCodeLength {
 
   /** The check on one value, read in place from Spark's UTF-8 bytes (null: 0). */
   public static int of(UTF8String value) {
-    if (value == null) {
-      return 0;
-    }
-    int length = value.numBytes();
+    return value == null ? 0 : of(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /** {@link #of(UTF8String)} on UTF-8 bytes where they lie (see CnResidentIdFacts). */
+  public static int of(Object base, long offset, int length) {
     if (length < 2) {
       return 0;
     }
     for (int i = 0; i < length; i++) {
-      char c = at(value, i);
+      char c = at(base, offset, i);
       if (c < '0' || c > '9') {
         return 0;
       }
     }
-    return PROVINCES[(at(value, 0) - '0') * 10 + at(value, 1) - '0'] ? length : 0;
+    return PROVINCES[(at(base, offset, 0) - '0') * 10 + at(base, offset, 1) - '0'] ? length : 0;
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(UTF8String value, int index) {
-    return (char) (value.getByte(index) & 0xFF);
+  private static char at(Object base, long offset, int index) {
+    return (char) (Platform.getByte(base, offset + index) & 0xFF);
   }
 }

@@ -1,5 +1,6 @@
 package lakehub.udf;
 
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -13,15 +14,20 @@ public final class CnMobileValid {
 
   /** The check on one value, read in place from Spark's UTF-8 bytes (null: false). */
   public static boolean of(UTF8String value) {
-    if (value == null || value.numBytes() != 11 || at(value, 0) != '1') {
+    return value != null && of(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /** {@link #of(UTF8String)} on UTF-8 bytes where they lie (see CnResidentIdFacts). */
+  public static boolean of(Object base, long offset, int length) {
+    if (length != 11 || at(base, offset, 0) != '1') {
       return false;
     }
-    char second = at(value, 1);
+    char second = at(base, offset, 1);
     if (second < '3' || second > '9') {
       return false;
     }
     for (int i = 2; i < 11; i++) {
-      char c = at(value, i);
+      char c = at(base, offset, i);
       if (c < '0' || c > '9') {
         return false;
       }
@@ -30,7 +36,7 @@ public final class CnMobileValid {
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static char at(UTF8String value, int index) {
-    return (char) (value.getByte(index) & 0xFF);
+  private static char at(Object base, long offset, int index) {
+    return (char) (Platform.getByte(base, offset + index) & 0xFF);
   }
 }

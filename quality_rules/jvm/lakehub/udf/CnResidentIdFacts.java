@@ -1,5 +1,6 @@
 package lakehub.udf;
 
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -37,20 +38,26 @@ public final class CnResidentIdFacts {
    * digits are read again where they are.
    */
   public static long of(UTF8String value) {
-    if (value == null || value.numBytes() != 18) {
+    return value == null ? MALFORMED : of(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /** {@link #of(UTF8String)} on UTF-8 bytes where they lie (`length` bytes at `offset` of `base`, as Platform
+   * reads them): the columnar pass reads cached strings without making a UTF8String of each. */
+  public static long of(Object base, long offset, int length) {
+    if (length != 18) {
       return MALFORMED;
     }
     int sum = 0;
     int bad = 0;
     for (int i = 0; i < 17; i++) {
-      int digit = digit(value, i);
+      int digit = digit(base, offset, i);
       bad |= digit | (9 - digit); // negative unless 0..9
       sum += digit * WEIGHTS[i];
     }
     if (bad < 0) {
       return MALFORMED;
     }
-    int last = digit(value, 17);
+    int last = digit(base, offset, 17);
     int check;
     if (last >= 0 && last <= 9) {
       check = last;
@@ -60,11 +67,11 @@ public final class CnResidentIdFacts {
       return MALFORMED;
     }
     boolean checkOk = check == (12 - sum % 11) % 11;
-    int year = digit(value, 6) * 1000 + digit(value, 7) * 100 + digit(value, 8) * 10 + digit(value, 9);
-    int month = digit(value, 10) * 10 + digit(value, 11);
-    int day = digit(value, 12) * 10 + digit(value, 13);
+    int year = digit(base, offset, 6) * 1000 + digit(base, offset, 7) * 100 + digit(base, offset, 8) * 10 + digit(base, offset, 9);
+    int month = digit(base, offset, 10) * 10 + digit(base, offset, 11);
+    int day = digit(base, offset, 12) * 10 + digit(base, offset, 13);
     long epoch = realDate(year, month, day) ? epochDay(year, month, day) + DAY_OFFSET : 0;
-    return epoch * 100L + (checkOk ? 10 : 0) + (digit(value, 16) & 1);
+    return epoch * 100L + (checkOk ? 10 : 0) + (digit(base, offset, 16) & 1);
   }
 
   private static boolean leap(int year) {
@@ -101,7 +108,7 @@ public final class CnResidentIdFacts {
 
   /** The byte at `index` as an unsigned value minus '0': 0..9 for a digit (a UTF-8 multi-byte character's bytes
    * give 80 and more). */
-  private static int digit(UTF8String value, int index) {
-    return (value.getByte(index) & 0xFF) - '0';
+  private static int digit(Object base, long offset, int index) {
+    return (Platform.getByte(base, offset + index) & 0xFF) - '0';
   }
 }

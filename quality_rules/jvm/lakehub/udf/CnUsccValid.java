@@ -1,5 +1,6 @@
 package lakehub.udf;
 
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -34,31 +35,36 @@ public final class CnUsccValid {
    * lookups (no per-character branches but the charset test): it runs once per row of every USCC rule.
    */
   public static boolean of(UTF8String value) {
-    if (value == null || value.numBytes() != 18) {
+    return value != null && of(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /** {@link #of(UTF8String)} on UTF-8 bytes where they lie (see CnResidentIdFacts). */
+  public static boolean of(Object base, long offset, int length) {
+    if (length != 18) {
       return false;
     }
     int credit = 0;
     int invalid = 0;
     for (int i = 0; i < 17; i++) {
-      int v = VALUES[at(value, i)];
+      int v = VALUES[at(base, offset, i)];
       invalid |= v;
       credit += v * CREDIT_WEIGHTS[i];
     }
-    int last = VALUES[at(value, 17)];
+    int last = VALUES[at(base, offset, 17)];
     if ((invalid | last) < 0) {
       return false;
     }
     int org = 0;
     for (int i = 0; i < 8; i++) {
-      org += ORG_VALUES[at(value, 8 + i)] * ORG_WEIGHTS[i];
+      org += ORG_VALUES[at(base, offset, 8 + i)] * ORG_WEIGHTS[i];
     }
     int orgCheck = 11 - org % 11;
     int expected17 = orgCheck == 10 ? 'X' - 'A' + 10 : orgCheck == 11 ? 0 : orgCheck;
-    return ORG_VALUES[at(value, 16)] == expected17 && (31 - credit % 31) % 31 == last;
+    return ORG_VALUES[at(base, offset, 16)] == expected17 && (31 - credit % 31) % 31 == last;
   }
 
   /** The byte at `index` as an unsigned value (UTF-8 lead and continuation bytes are >= 128). */
-  private static int at(UTF8String value, int index) {
-    return value.getByte(index) & 0xFF;
+  private static int at(Object base, long offset, int index) {
+    return Platform.getByte(base, offset + index) & 0xFF;
   }
 }

@@ -21,22 +21,28 @@ import org.apache.spark.sql.execution.FileSourceScanExec;
 import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.WholeStageCodegenExec;
+import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
+import org.apache.spark.sql.execution.columnar.InMemoryTableScanExec;
+import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
 import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * The columnar one pass: a suite's row rules evaluated straight over a file scan's column batches.
+ * The columnar one pass: a suite's row rules evaluated straight over a file scan's or a cache scan's column
+ * batches.
  *
  * <p>Spark's own pass turns every batch of a Parquet (or Delta) scan into rows before the generated code reads
  * them, and a string from a dictionary-encoded page is copied out of the dictionary for every row that
- * reads it — even for a null count. Here the batches are read in place: a national-code check on a
- * dictionary-encoded column is computed once per dictionary entry, other values are read where they lie.
- * Only plain scans qualify ({@link #scanOf}); the Python side (lakehub.quality_rules.engine_columnar) sends
+ * reads it — even for a null count; a cached frame's batches are copied into rows the same way. Here the
+ * batches are read in place (a cache's through {@link CachedBatches}): a national-code check on a
+ * dictionary-encoded column is computed once per dictionary entry, other values are read where they lie,
+ * strings as bytes ({@link StringKernel}). Only plain scans qualify ({@link #scanOf}); the Python side (lakehub.quality_rules.engine_columnar) sends
  * only rules it can express as the kernels below and keeps the row engine for everything else. Each kernel
  * states the same element/unexpected semantics as the rule's Spark expression; the tests run every kernel
  * against the row engine on the same files.
@@ -73,6 +79,31 @@ public final class ColumnarChecks {
       inner = null;
     }
     PARQUET_DICTIONARY = inner;
+    Field bytes = null;
+    try {
+      bytes = OnHeapColumnVector.class.getDeclaredField("byteData");
+      bytes.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException err) {
+      bytes = null;
+    }
+    BYTE_DATA = bytes;
+  }
+
+  /** Where an on-heap string vector keeps its values' bytes (the child vector's byte array); null where the
+   * field is absent (the values are then read as UTF8Strings). */
+  private static final Field BYTE_DATA;
+
+  /** The byte array holding a plain on-heap string vector's values, or null (read them as UTF8Strings). */
+  static byte[] bytesOf(ColumnVector v) {
+    if (BYTE_DATA == null || !(v instanceof OnHeapColumnVector) || ((OnHeapColumnVector) v).hasDictionary()) {
+      return null;
+    }
+    WritableColumnVector data = ((OnHeapColumnVector) v).arrayData();
+    try {
+      return data instanceof OnHeapColumnVector ? (byte[]) BYTE_DATA.get(data) : null;
+    } catch (IllegalAccessException err) {
+      return null;
+    }
   }
 
   /** The object whose identity names a dictionary across batches. */
@@ -89,9 +120,18 @@ public final class ColumnarChecks {
     }
   }
 
-  /** The columnar file scan under a plan that only converts it to rows, else null. */
+  /**
+   * The scan under a plan that only converts it to rows, when the pass can read its batches: a columnar
+   * file scan without filters, or a cached frame's scan ({@link CachedBatches#readable}); else null.
+   */
   static SparkPlan columnarScan(Dataset<Row> data) {
     SparkPlan plan = data.queryExecution().executedPlan();
+    if (plan instanceof AdaptiveSparkPlanExec) { // a cached plan with an exchange inside: nothing to adapt above it
+      plan = ((AdaptiveSparkPlanExec) plan).executedPlan();
+      if (!(plan instanceof InMemoryTableScanExec)) {
+        return null;
+      }
+    }
     if (plan instanceof WholeStageCodegenExec) {
       plan = ((WholeStageCodegenExec) plan).child();
     }
@@ -101,6 +141,12 @@ public final class ColumnarChecks {
     if (plan instanceof InputAdapter) {
       plan = ((InputAdapter) plan).child();
     }
+    if (!data.queryExecution().analyzed().output().equals(plan.output())) {
+      return null;
+    }
+    if (plan instanceof InMemoryTableScanExec) {
+      return CachedBatches.readable((InMemoryTableScanExec) plan) ? plan : null;
+    }
     if (!(plan instanceof FileSourceScanExec) || !plan.supportsColumnar()) {
       return null;
     }
@@ -108,15 +154,22 @@ public final class ColumnarChecks {
     if (!scan.dataFilters().isEmpty() || !scan.partitionFilters().isEmpty()) {
       return null;
     }
-    if (!scan.output().equals(data.queryExecution().analyzed().output())) {
-      return null;
-    }
     return plan;
   }
 
-  /** Whether `data` (a projection of the checked columns) is a plain columnar file scan the pass can read. */
+  /** Whether `data` (a projection of the checked columns) is a plain file or cache scan the pass can read. */
   public static boolean scanOf(Dataset<Row> data) {
     return columnarScan(data) != null;
+  }
+
+  /**
+   * How a cache scan's columns are stored (for tests and diagnosis): {@code {"batches": n, "schemes":
+   * {column: [scheme, ...]}}}, the compression schemes found in each column's batches; null when `data` is
+   * not a cache scan the pass can read.
+   */
+  public static String cacheLayout(Dataset<Row> data) throws Exception {
+    SparkPlan scan = columnarScan(data);
+    return scan instanceof InMemoryTableScanExec ? CachedBatches.layout((InMemoryTableScanExec) scan) : null;
   }
 
   /** Runs a program over `data`'s batches; the result JSON, or null when `data` is not a plain scan. */
@@ -134,7 +187,10 @@ public final class ColumnarChecks {
     for (int t = 0; t < tables.length; t++) {
       tables[t] = spec.get("tables").get(t).asInt();
     }
-    JavaRDD<ColumnarBatch> batches = scan.executeColumnar().toJavaRDD();
+    JavaRDD<ColumnarBatch> batches =
+        scan instanceof InMemoryTableScanExec
+            ? CachedBatches.of((InMemoryTableScanExec) scan)
+            : scan.executeColumnar().toJavaRDD();
     List<Tally> parts =
         batches
             .mapPartitions(
@@ -429,29 +485,45 @@ public final class ColumnarChecks {
 
     long[] fill(ColumnVector v, int rows, StringKernel kernel, long[] out) {
       WritableColumnVector ids = null;
+      int[] cachedIds = null;
+      Object current = null;
       if (v instanceof WritableColumnVector && ((WritableColumnVector) v).hasDictionary()) {
         WritableColumnVector wv = (WritableColumnVector) v;
         ids = wv.getDictionaryIds();
-        Object current = dictionaryOf(wv);
-        if (current != dictionary) {
-          dictionary = current;
-          java.util.Arrays.fill(known, false);
-        }
+        current = dictionaryOf(wv);
+      } else if (v instanceof CachedBatches.Column && ((CachedBatches.Column) v).dictionary() != null) {
+        cachedIds = ((CachedBatches.Column) v).dictionaryIds();
+        current = ((CachedBatches.Column) v).dictionary();
       }
+      if (current != null && current != dictionary) {
+        dictionary = current;
+        java.util.Arrays.fill(known, false);
+      }
+      // Strings read where a cached buffer or a plain Parquet page's vector keeps them.
+      CachedBatches.Column cached =
+          current == null && v instanceof CachedBatches.Column && ((CachedBatches.Column) v).data() != null
+              ? (CachedBatches.Column) v
+              : null;
+      byte[] plain = current == null ? bytesOf(v) : null;
       for (int i = 0; i < rows; i++) {
         if (v.isNullAt(i)) {
           out[i] = kernel == FACTS ? CnResidentIdFacts.MALFORMED : 0;
-        } else if (ids == null) {
-          out[i] = kernel.of(v.getUTF8String(i));
+        } else if (cached != null) {
+          out[i] = kernel.of(cached.data(), cached.offset(i), cached.length(i));
+        } else if (plain != null) {
+          WritableColumnVector wv = (WritableColumnVector) v;
+          out[i] = kernel.of(plain, Platform.BYTE_ARRAY_OFFSET + wv.getArrayOffset(i), wv.getArrayLength(i));
+        } else if (current == null) {
+          out[i] = of(kernel, v, i);
         } else {
-          int id = ids.getDictId(i);
+          int id = ids != null ? ids.getDictId(i) : cachedIds[i];
           if (id >= known.length) {
             int size = Math.max(id + 1, known.length * 2);
             codes = java.util.Arrays.copyOf(codes, size);
             known = java.util.Arrays.copyOf(known, size);
           }
           if (!known[id]) {
-            codes[id] = kernel.of(v.getUTF8String(i));
+            codes[id] = of(kernel, v, i);
             known[id] = true;
           }
           out[i] = codes[id];
@@ -461,19 +533,30 @@ public final class ColumnarChecks {
     }
   }
 
-  /** A per-value function of a non-null string, as a long (see Memo). */
+  /** A kernel on a vector's non-null value. */
+  static long of(StringKernel kernel, ColumnVector v, int row) {
+    UTF8String value = v.getUTF8String(row);
+    return kernel.of(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /**
+   * A per-value function of a non-null string, as a long (see Memo), on its UTF-8 bytes where they lie
+   * (`length` bytes at `offset` of `base`, as Platform reads them): a cached column's strings are checked
+   * without making a UTF8String of each (whose constructor alone — four volatile fields — cost more than
+   * most checks).
+   */
   interface StringKernel {
-    long of(UTF8String value);
+    long of(Object base, long offset, int length);
   }
 
   static final StringKernel FACTS = CnResidentIdFacts::of;
-  static final StringKernel USCC = value -> CnUsccValid.of(value) ? 1 : 0;
-  static final StringKernel MOBILE = value -> CnMobileValid.of(value) ? 1 : 0;
+  static final StringKernel USCC = (base, offset, length) -> CnUsccValid.of(base, offset, length) ? 1 : 0;
+  static final StringKernel MOBILE = (base, offset, length) -> CnMobileValid.of(base, offset, length) ? 1 : 0;
 
   /** 1 when a value is an allowed admin code: length, known province, prefix, value_set (cn_spark's form). */
   static StringKernel adminCode(Rule rule) {
-    return value -> {
-      int length = CnAdminCodeLength.of(value);
+    return (base, offset, size) -> {
+      int length = CnAdminCodeLength.of(base, offset, size);
       boolean ok = false;
       for (long allowed : rule.numbers) {
         ok |= length == allowed;
@@ -481,23 +564,24 @@ public final class ColumnarChecks {
       if (ok && rule.texts != null && rule.texts.length > 0) {
         boolean prefixed = false;
         for (UTF8String prefix : rule.texts) {
-          prefixed |= value.startsWith(prefix);
+          prefixed |= startsWith(base, offset, size, prefix);
         }
         ok = prefixed;
       }
-      return ok && (rule.others == null || in(value, rule.others)) ? 1 : 0;
+      return ok && (rule.others == null || in(base, offset, size, rule.others)) ? 1 : 0;
     };
   }
 
   /** Bit 0: the value is one of rule.texts; bit 1: one of rule.others (gender labels, value sets). */
   static StringKernel membership(Rule rule) {
-    return value ->
-        (rule.texts != null && in(value, rule.texts) ? 1 : 0) | (rule.others != null && in(value, rule.others) ? 2 : 0);
+    return (base, offset, length) ->
+        (rule.texts != null && in(base, offset, length, rule.texts) ? 1 : 0)
+            | (rule.others != null && in(base, offset, length, rule.others) ? 2 : 0);
   }
 
   static StringKernel regex(Rule rule) {
-    UTF8String pattern = rule.pattern;
-    return value -> RegexFind.of(value, pattern) ? 1 : 0;
+    RegexFind.Finder finder = new RegexFind.Finder(rule.pattern);
+    return (base, offset, length) -> finder.find(base, offset, length) ? 1 : 0;
   }
 
   /** Evaluates the rules batch by batch inside one task. */
@@ -527,7 +611,8 @@ public final class ColumnarChecks {
             ruleKernels[r] = regex(rule);
             break;
           case UNIQUE:
-            ruleKernels[r] = value -> rule.keys.contains(value) ? 0 : 1;
+            ruleKernels[r] =
+                (base, offset, length) -> rule.keys.contains(UTF8String.fromAddress(base, offset, length)) ? 0 : 1;
             break;
           default:
             ruleKernels[r] = null;
@@ -758,13 +843,39 @@ public final class ColumnarChecks {
     }
   }
 
-  static boolean in(UTF8String value, UTF8String[] set) {
+  static boolean in(Object base, long offset, int length, UTF8String[] set) {
     for (UTF8String item : set) {
-      if (item.equals(value)) {
+      if (length == item.numBytes() && startsWith(base, offset, length, item)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether the `length` bytes at `vo` of `vb` begin with the bytes of `prefix` (UTF8String's startsWith,
+   * without a UTF8String for the value); the sets and prefixes of rules are a few short values, compared 8
+   * bytes at a time, then byte by byte.
+   */
+  static boolean startsWith(Object vb, long vo, int length, UTF8String prefix) {
+    int n = prefix.numBytes();
+    if (length < n) {
+      return false;
+    }
+    Object pb = prefix.getBaseObject();
+    long po = prefix.getBaseOffset();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (Platform.getLong(vb, vo + i) != Platform.getLong(pb, po + i)) {
+        return false;
+      }
+    }
+    for (; i < n; i++) {
+      if (Platform.getByte(vb, vo + i) != Platform.getByte(pb, po + i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether a non-null value passes a one-column kernel, given the kernel's result for it. */

@@ -65,7 +65,10 @@ public final class RegexFind {
   /** Whether the pattern matches somewhere in the value. */
   public static boolean of(UTF8String value, UTF8String pattern) {
     Cache cache = CACHE.get();
-    Compiled compiled = cache.get(pattern);
+    return find(cache.get(pattern), cache.view, value);
+  }
+
+  private static boolean find(Compiled compiled, AsciiChars view, UTF8String value) {
     if (compiled.simple != null) {
       int decided = compiled.simple.find(value);
       if (decided != SimplePattern.UNDECIDED) {
@@ -75,13 +78,35 @@ public final class RegexFind {
     Matcher matcher = compiled.matcher;
     boolean found;
     if (value.isFullAscii()) {
-      cache.view.value = value;
-      found = matcher.reset(cache.view).find();
-      cache.view.value = null;
+      view.value = value;
+      found = matcher.reset(view).find();
+      view.value = null;
     } else {
       found = matcher.reset(value.toString()).find();
     }
     return found;
+  }
+
+  /** One pattern compiled for one thread's use (a columnar kernel's): {@link #of} without the lookups. */
+  static final class Finder {
+    private final Compiled compiled;
+    private final AsciiChars view = new AsciiChars(null);
+
+    Finder(UTF8String pattern) {
+      compiled = new Compiled(pattern.toString());
+    }
+
+    /** Whether the pattern matches the UTF-8 bytes where they lie; a value the simple shape cannot decide
+     * becomes a UTF8String for java.util.regex. */
+    boolean find(Object base, long offset, int length) {
+      if (compiled.simple != null) {
+        int decided = compiled.simple.find(base, offset, length);
+        if (decided != SimplePattern.UNDECIDED) {
+          return decided == SimplePattern.MATCH;
+        }
+      }
+      return RegexFind.find(compiled, view, UTF8String.fromAddress(base, offset, length));
+    }
   }
 
   /** Whether RegexFind decides the pattern without java.util.regex on ASCII values (for tests). */

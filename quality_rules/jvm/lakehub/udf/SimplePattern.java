@@ -2,6 +2,7 @@ package lakehub.udf;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -88,14 +89,18 @@ final class SimplePattern {
 
   /** {@link #MATCH} when java.util.regex's find() would succeed, {@link #NO_MATCH}, or {@link #UNDECIDED}. */
   int find(UTF8String value) {
+    return find(value.getBaseObject(), value.getBaseOffset(), value.numBytes());
+  }
+
+  /** {@link #find(UTF8String)} on UTF-8 bytes where they lie (`length` bytes at `offset` of `base`). */
+  int find(Object base, long offset, int length) {
     if (fixedLow != null) {
-      return findFixed(value);
+      return findFixed(base, offset, length);
     }
-    int length = value.numBytes();
     if (length > MAX_VALUE_LENGTH) {
       return UNDECIDED;
     }
-    if (!value.isFullAscii() || (anchoredEnd && endsInLineTerminator(value))) {
+    if (!ascii(base, offset, length) || (anchoredEnd && endsInLineTerminator(base, offset, length))) {
       return UNDECIDED;
     }
     long reach = anchoredStart ? 1L : (-1L >>> (63 - length)); // positions 0..length
@@ -109,7 +114,7 @@ final class SimplePattern {
         int start = Long.numberOfTrailingZeros(starts);
         int limit = Math.min(most, length - start);
         int run = 0;
-        while (run < limit && allowed(lowSet, highSet, value.getByte(start + run))) {
+        while (run < limit && allowed(lowSet, highSet, Platform.getByte(base, offset + start + run))) {
           run++;
         }
         if (run >= least) {
@@ -130,25 +135,32 @@ final class SimplePattern {
    * allowed at its position; an ASCII value of another length cannot match, unless it ends in a line
    * terminator (Java's {@code $} matches before one), which is left to java.util.regex like non-ASCII values.
    */
-  private int findFixed(UTF8String value) {
-    int length = value.numBytes();
+  private int findFixed(Object base, long offset, int length) {
     if (length != fixedLow.length) {
-      return !value.isFullAscii() || endsInLineTerminator(value) ? UNDECIDED : NO_MATCH;
+      return !ascii(base, offset, length) || endsInLineTerminator(base, offset, length) ? UNDECIDED : NO_MATCH;
     }
     int bytes = 0;
     boolean allowed = true;
     for (int i = 0; i < length; i++) {
-      byte c = value.getByte(i);
+      byte c = Platform.getByte(base, offset + i);
       bytes |= c;
       allowed &= allowed(fixedLow[i], fixedHigh[i], c);
     }
     return bytes < 0 ? UNDECIDED : allowed ? MATCH : NO_MATCH;
   }
 
+  /** Whether every byte is ASCII (UTF8String.isFullAscii, without caching the answer on an object). */
+  private static boolean ascii(Object base, long offset, int length) {
+    int bytes = 0;
+    for (int i = 0; i < length; i++) {
+      bytes |= Platform.getByte(base, offset + i);
+    }
+    return bytes >= 0;
+  }
+
   /** Whether the value ends in \n or \r, before which Java's {@code $} also matches. */
-  private static boolean endsInLineTerminator(UTF8String value) {
-    int length = value.numBytes();
-    byte last = length == 0 ? 0 : value.getByte(length - 1);
+  private static boolean endsInLineTerminator(Object base, long offset, int length) {
+    byte last = length == 0 ? 0 : Platform.getByte(base, offset + length - 1);
     return last == '\n' || last == '\r';
   }
 
