@@ -10,8 +10,8 @@ reported, every run listed): (a) `engine_spark.validate` on a 14-rule suite, (b)
 Great Expectations (`engine_gx.validate`), (c) a minimal aggregation reading the same columns (row count +
 one null count per column). Prints one JSON document: times, ratios (targets: gx/onepass ≥ 5,
 onepass/minimal ≤ 2.5) and whether both engines gave identical verdicts (success, element and unexpected
-counts per rule). On a file the one pass is the columnar pass (engine_columnar); the row pass is then
-timed too (`row_pass_s`) and must give the same counts and samples.
+counts per rule). On a file and on the cache the one pass is the columnar pass (engine_columnar); the
+row pass is then timed too (`row_pass_s`) and must give the same counts and samples.
 """
 
 from __future__ import annotations
@@ -209,8 +209,9 @@ def main() -> None:
         "--storage",
         choices=["cache", "parquet", "parquet-plain"],
         default="cache",
-        help="cache: the frame cached in memory (row pass); parquet: read from the file each pass (columnar "
-        "pass); parquet-plain: the same rows written without dictionary pages",
+        help="cache: the frame cached in memory (Spark's cache format, as lakehub caches); parquet: read from "
+        "the file each pass; parquet-plain: the same rows written without dictionary pages (every pass "
+        "columnar, the row pass timed beside it)",
     )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lakehub-bench-quality")
     parser.add_argument("--driver-memory", default="6g")

@@ -274,7 +274,7 @@ def plan_pass(
     frame: DataFrame, compiled: Sequence[CompiledRule], *, as_of: dt.date | None, samples: bool
 ) -> ColumnarPlan | None:
     """The suite as one columnar pass over `frame`, or None when a rule has no kernel or the frame is not a
-    plain file scan (checked on its physical plan; nothing is read)."""
+    plain file or cache scan (checked on its physical plan; nothing is read)."""
     reference_cache: list[dt.date] = []
 
     def reference() -> dt.date:

@@ -411,7 +411,7 @@ def validate(
 ) -> SuiteResult:
     """Validate a frame against a suite: one pass computing every rule (see the module docstring).
 
-    A plain Parquet/Delta scan whose rules all have columnar kernels is read batch by batch in the JVM
+    A plain Parquet/Delta or cache scan whose rules all have columnar kernels is read batch by batch in the JVM
     (engine_columnar; same counts and samples); `columnar=False` always runs the row pass.
 
     Sample values are masked for columns named in `sensitivity`, in the suite's `sensitive`, or implied by

@@ -224,10 +224,10 @@ def _columnar_used(frame: Any, suite: Suite) -> bool:
     return engine_columnar.plan_pass(frame, compiled, as_of=AS_OF, samples=True) is not None
 
 
-def _cached(spark: Any, compressed: bool, count: int = 3000, seed: int = 7) -> Any:
-    """The rows cached in batches of 250 (so every partition has several), compressed or (lakehub's setting)
-    not: compressed, Spark picks a scheme per column and batch (dictionaries, runs, deltas)."""
-    frame = spark.createDataFrame(_rows(count, seed), SCHEMA).repartition(3)
+def _cached(frame: Any, compressed: bool) -> Any:
+    """The frame cached in batches of 250 rows (so every partition has several), compressed or (lakehub's
+    setting) not: compressed, Spark picks a scheme per column and batch (dictionaries, runs, deltas)."""
+    spark = frame.sparkSession
     settings = {
         "spark.sql.inMemoryColumnarStorage.batchSize": "250",
         "spark.sql.inMemoryColumnarStorage.compressed": str(compressed).lower(),
@@ -254,7 +254,8 @@ def test_columnar_pass_gives_the_row_pass_counts_samples_and_observations(
 
     suite = _suite(SUITE)
     if storage.startswith("cached"):
-        frame = _cached(spark, compressed=storage == "cached-compressed")
+        data = spark.createDataFrame(_rows(3000, 7), SCHEMA).repartition(3)
+        frame = _cached(data, compressed=storage == "cached-compressed")
         layout = json.loads(spark.sparkContext._jvm.lakehub.udf.ColumnarChecks.cacheLayout(frame._jdf))
         assert layout["batches"] >= 12, "several cached batches per partition"
         schemes = layout["schemes"]
@@ -296,21 +297,7 @@ def test_a_cached_column_whose_batches_change_scheme_is_read_batch_by_batch(spar
         for n in range(2000)
     ]
     frame = spark.createDataFrame([(v, v * 7) for v in values], "n int, m bigint").coalesce(1)
-    previous = {
-        k: spark.conf.get(k)
-        for k in (
-            "spark.sql.inMemoryColumnarStorage.batchSize",
-            "spark.sql.inMemoryColumnarStorage.compressed",
-        )
-    }
-    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "250")
-    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "true")
-    try:
-        cached = frame.cache()
-        cached.count()
-    finally:
-        for key, value in previous.items():
-            spark.conf.set(key, value)
+    cached = _cached(frame, compressed=True)
     try:
         layout = json.loads(spark.sparkContext._jvm.lakehub.udf.ColumnarChecks.cacheLayout(cached._jdf))
         assert {"DictionaryEncoding", "PassThrough"} <= set(layout["schemes"]["n"]), layout

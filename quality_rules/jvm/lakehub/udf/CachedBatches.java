@@ -47,11 +47,13 @@ import org.apache.spark.unsafe.types.UTF8String;
  *
  * <p>Spark's scan of a cached frame hands rows on: its generated accessor copies every value, strings
  * included, into an UnsafeRow before any check reads it (its columnar output exists only for frames of
- * primitive columns). Here each cached batch's column buffers are decoded with Spark's own column accessors
- * (so every compression scheme of the cache is read as Spark reads it) into {@link Column}s: numbers into
- * primitive arrays, strings as references into the cached bytes (plain columns) or to the cache's dictionary
- * entries — never copied. The columns are reused batch after batch within a task; a batch is valid until the
- * iterator moves on, as Spark's own column batches are.
+ * primitive columns). Here each cached batch's column buffers are decoded column by column ({@link Decoder}):
+ * numbers, dates and timestamps by Spark's own bulk decompression into an on-heap column vector; strings,
+ * plain or dictionary-encoded, by reading the buffer's layout into where each value's bytes lie (never
+ * copied; the kernels read them in place); anything else — decimals, other schemes of a compressed cache —
+ * through Spark's column accessors, value by value, so every scheme is read as Spark reads it. The vectors
+ * are reused batch after batch within a task; a batch is valid until the iterator moves on, as Spark's own
+ * column batches are.
  */
 final class CachedBatches {
   private CachedBatches() {}
@@ -226,7 +228,8 @@ final class CachedBatches {
     return -1;
   }
 
-  /** One cached column of one batch, decoded by Spark's accessor into arrays reused across batches. */
+  /** One cached column of one batch (strings from the buffer's layout, the rest by Spark's accessor), in arrays
+   * reused across batches. */
   static final class Column extends ColumnVector {
     private final int kind;
     private final SpecificInternalRow cell;
