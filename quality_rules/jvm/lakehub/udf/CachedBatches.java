@@ -21,7 +21,6 @@ import org.apache.spark.sql.execution.columnar.compression.DictionaryEncoding$;
 import org.apache.spark.sql.execution.columnar.compression.PassThrough$;
 import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
 import org.apache.spark.sql.types.BooleanType;
-import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DateType;
 import org.apache.spark.sql.types.Decimal;
@@ -135,9 +134,7 @@ final class CachedBatches {
                 (CachedBatch batch) -> {
                   List<Integer> schemes = new ArrayList<>();
                   for (int buffer : buffers) {
-                    ByteBuffer bytes = ByteBuffer.wrap(((DefaultCachedBatch) batch).buffers()[buffer]);
-                    bytes.order(ByteOrder.nativeOrder());
-                    schemes.add(bytes.getInt(4 + 4 * bytes.getInt(0)));
+                    schemes.add(scheme(header(((DefaultCachedBatch) batch).buffers()[buffer])));
                   }
                   return schemes;
                 })
@@ -157,6 +154,22 @@ final class CachedBatches {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * A column buffer as Spark's nullable, compressible column builders write it, read from its start: the
+   * null count (int), that many null positions (ints), the compression scheme's id (int), then the scheme's
+   * data. The buffer is in native order and positioned after the null count.
+   */
+  private static ByteBuffer header(byte[] bytes) {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
+    buffer.getInt();
+    return buffer;
+  }
+
+  /** The compression scheme id of a buffer from {@link #header}. */
+  private static int scheme(ByteBuffer buffer) {
+    return buffer.getInt(4 + 4 * buffer.getInt(0));
+  }
 
   /**
    * One column's decoding, batch after batch: numbers, dates and timestamps by Spark's bulk decompression
@@ -205,18 +218,13 @@ final class CachedBatches {
   private static final int FRACTION = 2;
   private static final int OBJECT = 3;
 
-  /** How a type is held: BOOLEAN, WHOLE (long[]), FRACTION (double[]), OBJECT (strings, decimals); -1: not read here. */
+  /** How a type is held: BOOLEAN, WHOLE (long[]), FRACTION (double[]), OBJECT (strings, decimals); -1: not
+   * read here. */
   static int kind(DataType type) {
     if (type instanceof BooleanType) {
       return BOOLEAN;
     }
-    if (type instanceof ByteType
-        || type instanceof ShortType
-        || type instanceof IntegerType
-        || type instanceof LongType
-        || type instanceof DateType
-        || type instanceof TimestampType
-        || type instanceof TimestampNTZType) {
+    if (ColumnarChecks.integral(type)) {
       return WHOLE;
     }
     if (type instanceof FloatType || type instanceof DoubleType) {
@@ -306,11 +314,11 @@ final class CachedBatches {
      * lie in the buffer. False for another scheme (the accessor reads it).
      */
     private boolean stringsRead(byte[] bytes, int rows) {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-      int count = buffer.getInt();
-      int at = buffer.position();
-      buffer.position(at + 4 * count);
-      int scheme = buffer.getInt();
+      ByteBuffer buffer = header(bytes);
+      int count = buffer.getInt(0);
+      int at = buffer.position(); // the null positions
+      int scheme = scheme(buffer);
+      buffer.position(at + 4 * count + 4); // the scheme's data
       boolean dictionaryEncoded = scheme == DICTIONARY_SCHEME;
       if (!dictionaryEncoded && scheme != PLAIN_SCHEME) {
         return false;

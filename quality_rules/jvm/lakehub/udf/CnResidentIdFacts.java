@@ -67,7 +67,11 @@ public final class CnResidentIdFacts {
       return MALFORMED;
     }
     boolean checkOk = check == (12 - sum % 11) % 11;
-    int year = digit(base, offset, 6) * 1000 + digit(base, offset, 7) * 100 + digit(base, offset, 8) * 10 + digit(base, offset, 9);
+    int year =
+        digit(base, offset, 6) * 1000
+            + digit(base, offset, 7) * 100
+            + digit(base, offset, 8) * 10
+            + digit(base, offset, 9);
     int month = digit(base, offset, 10) * 10 + digit(base, offset, 11);
     int day = digit(base, offset, 12) * 10 + digit(base, offset, 13);
     long epoch = realDate(year, month, day) ? epochDay(year, month, day) + DAY_OFFSET : 0;

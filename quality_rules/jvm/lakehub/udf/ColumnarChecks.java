@@ -42,8 +42,9 @@ import org.apache.spark.unsafe.types.UTF8String;
  * reads it — even for a null count; a cached frame's batches are copied into rows the same way. Here the
  * batches are read in place (a cache's through {@link CachedBatches}): a national-code check on a
  * dictionary-encoded column is computed once per dictionary entry, other values are read where they lie,
- * strings as bytes ({@link StringKernel}). Only plain scans qualify ({@link #scanOf}); the Python side (lakehub.quality_rules.engine_columnar) sends
- * only rules it can express as the kernels below and keeps the row engine for everything else. Each kernel
+ * strings as bytes ({@link StringKernel}). Only plain scans qualify ({@link #scanOf}); the Python side
+ * (lakehub.quality_rules.engine_columnar) sends only rules it can express as the kernels below and keeps the
+ * row engine for everything else. Each kernel
  * states the same element/unexpected semantics as the rule's Spark expression; the tests run every kernel
  * against the row engine on the same files.
  *

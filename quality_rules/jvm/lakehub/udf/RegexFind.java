@@ -75,7 +75,11 @@ public final class RegexFind {
         return decided == SimplePattern.MATCH;
       }
     }
-    Matcher matcher = compiled.matcher;
+    return regexFind(compiled.matcher, view, value);
+  }
+
+  /** java.util.regex's find() on the value (an ASCII value read in place through `view`). */
+  private static boolean regexFind(Matcher matcher, AsciiChars view, UTF8String value) {
     boolean found;
     if (value.isFullAscii()) {
       view.value = value;
@@ -105,7 +109,7 @@ public final class RegexFind {
           return decided == SimplePattern.MATCH;
         }
       }
-      return RegexFind.find(compiled, view, UTF8String.fromAddress(base, offset, length));
+      return regexFind(compiled.matcher, view, UTF8String.fromAddress(base, offset, length));
     }
   }
 
